@@ -1,0 +1,180 @@
+"""Charts: one theme and one colour per segment, shared by every chart of the report.
+
+Every function takes the tidy KPI frame (see :mod:`segreport.kpis.frame`) and a
+segment→colour map from :func:`segment_colors`, and returns a
+:class:`matplotlib.figure.Figure` without showing it.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import matplotlib.ticker as mticker
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from segreport import columns as C
+from segreport.kpis import ids
+from segreport.kpis.cards import load_cards
+
+ALL_COLOR = "#4d4d4d"
+MUTED = "#d9d9d9"
+TEXT = "#222222"
+BAND_COLORS = {"strong": "#1a9850", "moderate": "#f0a30a", "weak": "#d73027"}
+_PALETTE = sns.color_palette("colorblind", 10).as_hex()
+WIDTH = 9.0
+
+
+def set_theme() -> None:
+    """The report's look: seaborn's white grid, a readable font size, crisp PNGs."""
+    sns.set_theme(style="whitegrid", context="notebook", rc={
+        "figure.dpi": 110, "savefig.dpi": 160, "axes.edgecolor": "#bbbbbb",
+        "axes.titleweight": "bold", "axes.titlesize": 13, "axes.titlelocation": "left",
+        "font.family": "DejaVu Sans", "text.color": TEXT, "axes.labelcolor": TEXT,
+        "xtick.color": TEXT, "ytick.color": TEXT, "grid.color": "#ececec",
+        "axes.spines.top": False, "axes.spines.right": False,
+    })
+
+
+def segment_colors(segments: Iterable[str]) -> dict[str, str]:
+    """A fixed colour per segment: sorted names take the palette in order; ``All`` is grey.
+
+    Build it once per report from every segment of the data so that a segment keeps its
+    colour in every chart (and in every unit's report of the same data).
+    """
+    names = sorted({str(s) for s in segments} - {C.ALL_SEGMENTS})
+    colors = {s: _PALETTE[i % len(_PALETTE)] for i, s in enumerate(names)}
+    colors[C.ALL_SEGMENTS] = ALL_COLOR
+    return colors
+
+
+def _values(kpis, kpi: str):
+    """Segment → value of one KPI, segments in the frame's order, ``All`` last."""
+    part = kpis[kpis[C.KPI] == kpi].set_index(C.SEGMENT)[C.VALUE]
+    order = [s for s in part.index if s != C.ALL_SEGMENTS] + [s for s in part.index if s == C.ALL_SEGMENTS]
+    return part.reindex(order)
+
+
+def _figure(n_rows: int) -> tuple[Figure, object]:
+    fig = Figure(figsize=(WIDTH, 1.2 + 0.55 * max(n_rows, 1)), layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _chrome(ax, title: str, subtitle: str) -> None:
+    ax.set_title(title + "\n", loc="left")
+    ax.text(0, 1.02, subtitle, transform=ax.transAxes, fontsize=10, color="#555555", va="bottom")
+
+
+def growth_chart(kpis, colors: dict[str, str]) -> Figure:
+    """Horizontal bars of ``segment_growth_rate`` per segment with the 5 % and 10 % band lines."""
+    values = _values(kpis, ids.SEGMENT_GROWTH_RATE)
+    fig, ax = _figure(len(values))
+    y = range(len(values))
+    shown = values.fillna(0)
+    bounds = [b["min"] for b in load_cards()[ids.SEGMENT_GROWTH_RATE]["bands"] if b["min"]]
+    ax.barh(list(y), shown, color=[colors.get(s, ALL_COLOR) for s in values.index], height=0.6)
+    for bound in bounds:
+        ax.axvline(bound, color="#888888", lw=1, ls="--", zorder=0)
+        ax.text(bound, -0.55, f" {bound:g}%", color="#666666", fontsize=9, va="bottom")
+    ax.axvline(0, color="#444444", lw=0.8)
+    span = max([abs(v) for v in shown] + bounds)
+    for i, (seg, v) in enumerate(values.items()):
+        label = "n/a" if math.isnan(v) else f"{v:+.1f}%"
+        ax.text(shown[seg] + (0.01 * span if shown[seg] >= 0 else -0.01 * span), i, " " + label + " ",
+                va="center", ha="left" if shown[seg] >= 0 else "right", fontsize=10)
+    ax.set_yticks(list(y), list(values.index))
+    ax.invert_yaxis()
+    ax.set_xlim(min(0, shown.min()) - 0.15 * span, max([0, shown.max()] + bounds) + 0.2 * span)
+    ax.xaxis.set_major_formatter(mticker.PercentFormatter(decimals=0))
+    ax.grid(axis="y", visible=False)
+    _chrome(ax, "Segment growth rate", "Change in active customers over the quarter; dashed lines: "
+            "moderate (5%) and strong (10%) bands")
+    return fig
+
+
+def retention_chart(kpis, colors: dict[str, str]) -> Figure:
+    """100 % bars: retained share (segment colour) and churned share (grey) of the start base."""
+    retained = _values(kpis, ids.RETENTION_RATE)
+    churned = _values(kpis, ids.CHURN_RATE).reindex(retained.index)
+    fig, ax = _figure(len(retained))
+    y = list(range(len(retained)))
+    ax.barh(y, retained.fillna(0), color=[colors.get(s, ALL_COLOR) for s in retained.index], height=0.6,
+            label="retained")
+    ax.barh(y, churned.fillna(0), left=retained.fillna(0), color=MUTED, height=0.6, label="churned")
+    for i, seg in enumerate(retained.index):
+        r, c = retained[seg], churned[seg]
+        if math.isnan(r):
+            ax.text(1, i, "n/a: no customers active at start", va="center", fontsize=10)
+            continue
+        ax.text(2, i, f"{r:.1f}% retained", va="center", color="white", fontsize=10, fontweight="bold")
+        ax.text(101, i, f"{c:.1f}% churned", va="center", ha="left", color=TEXT, fontsize=10)
+    ax.set_yticks(y, list(retained.index))
+    ax.invert_yaxis()
+    ax.set_xlim(0, 118)
+    ax.set_xticks([0, 20, 40, 60, 80, 100])
+    ax.xaxis.set_major_formatter(mticker.PercentFormatter(decimals=0))
+    ax.grid(axis="y", visible=False)
+    _chrome(ax, "Retention and churn", "Of the customers active at the start of the quarter, the "
+            "share still active at its end")
+    return fig
+
+
+def revenue_mix_chart(kpis, colors: dict[str, str]) -> Figure:
+    """Net revenue per segment with each segment's contribution to the unit's revenue."""
+    revenue = _values(kpis, ids.REVENUE).drop(C.ALL_SEGMENTS, errors="ignore")
+    share = _values(kpis, ids.SALES_CONTRIBUTION).reindex(revenue.index)
+    total = _values(kpis, ids.REVENUE).get(C.ALL_SEGMENTS, math.nan)
+    fig, ax = _figure(len(revenue))
+    y = list(range(len(revenue)))
+    ax.barh(y, revenue, color=[colors.get(s, ALL_COLOR) for s in revenue.index], height=0.6)
+    top = max([abs(v) for v in revenue] + [1.0])
+    for i, seg in enumerate(revenue.index):
+        pct = "" if math.isnan(share[seg]) else f"  ({share[seg]:.1f}% of sales)"
+        ax.text(max(revenue[seg], 0) + 0.01 * top, i, f" {format_money(revenue[seg])}{pct}",
+                va="center", fontsize=10)
+    ax.set_yticks(y, list(revenue.index))
+    ax.invert_yaxis()
+    ax.set_xlim(min(0, revenue.min() * 1.1), top * 1.45)
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: format_money(v)))
+    ax.grid(axis="y", visible=False)
+    _chrome(ax, "Revenue mix", f"Net revenue of the quarter by segment; unit total {format_money(total)}")
+    return fig
+
+
+def customer_flow_chart(kpis, colors: dict[str, str]) -> Figure:
+    """Grouped bars: active customers at start and at end, and new customers, per segment."""
+    start = _values(kpis, ids.CUSTOMERS_START).drop(C.ALL_SEGMENTS, errors="ignore")
+    end = _values(kpis, ids.CUSTOMERS_END).reindex(start.index)
+    new = _values(kpis, ids.NEW_CUSTOMERS).reindex(start.index)
+    fig, ax = _figure(len(start) * 1.6)
+    y = list(range(len(start)))
+    h = 0.27
+    segment_fill = [colors.get(s, ALL_COLOR) for s in start.index]
+    ax.barh([v - h for v in y], start, height=h, color=segment_fill, alpha=0.45, label="active at start")
+    ax.barh(y, end, height=h, color=segment_fill, label="active at end")
+    ax.barh([v + h for v in y], new, height=h, color="white", edgecolor=segment_fill, hatch="///",
+            label="new in quarter")
+    top = max(list(start) + list(end) + [1])
+    for i, seg in enumerate(start.index):
+        for dy, val in ((-h, start[seg]), (0, end[seg]), (h, new[seg])):
+            ax.text(val + 0.01 * top, i + dy, f"{int(val):,}", va="center", fontsize=8.5)
+    ax.set_yticks(y, list(start.index))
+    ax.invert_yaxis()
+    ax.set_xlim(0, top * 1.15)
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="lower right", frameon=False, fontsize=9)
+    _chrome(ax, "Customers by segment", "Faded bar: active at start; solid: active at end; "
+            "hatched: acquired during the quarter")
+    return fig
+
+
+def format_money(value: float) -> str:
+    """Compact currency-free amount: 1,234 → 1.2k, 3,400,000 → 3.4M."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.1f}{suffix}"
+    return f"{value:,.0f}"

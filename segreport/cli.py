@@ -1,0 +1,79 @@
+"""Command line: ``segreport run`` and ``segreport sample``.
+
+Problems with the user's data or parameters print one message and exit with status 2,
+without a traceback unless ``--debug`` is given.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from segreport import errors
+from segreport.config import load_params
+
+
+@click.group()
+@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Quarterly customer-segment KPI reports."""
+    ctx.obj = {"debug": debug}
+
+
+@cli.command()
+@click.option("--params", "params_file", type=click.Path(dir_okay=False), required=True,
+              help="YAML params file, e.g. params/default.yaml.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a parameter (repeatable), e.g. --set period=2026Q2 or "
+                   "--set columns.orders.amount=amt.")
+@click.option("--notebook", type=click.Path(dir_okay=False), default=None,
+              help="The master notebook (default: notebooks/segment_report.ipynb).")
+def run(params_file: str, overrides: tuple[str, ...], notebook: str | None) -> None:
+    """Execute the master notebook with papermill and render the report."""
+    from segreport.report.run import run_report
+
+    params = load_params(params_file, overrides)
+    run_report(params, Path(notebook) if notebook else None)
+
+
+@cli.command()
+@click.option("--out", "out_dir", default="data/sample", show_default=True,
+              help="Folder to write the sample tables into.")
+@click.option("--customers", "n_customers", default=50_000, show_default=True)
+@click.option("--seed", default=42, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
+              show_default=True)
+@click.option("--subscription", is_flag=True, help="Add churn_date (subscription data).")
+def sample(out_dir: str, n_customers: int, seed: int, fmt: str, subscription: bool) -> None:
+    """Write the deterministic sample dataset."""
+    from segreport.data.sample import generate_sample
+
+    paths = generate_sample(out_dir, n_customers=n_customers, seed=seed, fmt=fmt,
+                            subscription=subscription)
+    click.echo(f"segreport: sample data written to {out_dir} ({', '.join(p.name for p in paths.values())})",
+               err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the command, turn our errors into a message and an exit status."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="segreport", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("segreport: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (errors.SegreportError, errors.NotebookError) as exc:
+        if debug:
+            raise
+        click.echo(f"segreport: error: {exc}", err=True)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Column names and the data contract, in one place.
+
+Every other module refers to a column through these constants, never through a string
+literal. The contract says, per table, which columns exist, their kind and whether they are
+required. User files may name columns differently: ``columns:`` in the params file maps our
+names (the keys here) to theirs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- orders ---------------------------------------------------------------------------
+ORDER_ID = "order_id"
+CUSTOMER_ID = "customer_id"
+ORDER_DATE = "order_date"
+AMOUNT = "amount"
+MARGIN = "margin"
+
+# --- customers ------------------------------------------------------------------------
+SIGNUP_DATE = "signup_date"
+SEGMENT = "segment"
+BUSINESS_UNIT = "business_unit"
+CHURN_DATE = "churn_date"
+PROFILE_COLUMNS = ("age", "gender", "income", "region", "acquisition_channel")
+
+# --- marketing_spend / market_size / segmentation_costs / surveys ---------------------
+PERIOD = "period"
+ACQUISITION_SPEND = "acquisition_spend"
+RETENTION_SPEND = "retention_spend"
+MARKET_CUSTOMERS = "market_customers"
+COST = "cost"
+RESPONSE_DATE = "response_date"
+NPS = "nps"
+CSAT = "csat"
+AWARE = "aware"
+PERCEIVED_QUALITY = "perceived_quality"
+
+# --- table names ----------------------------------------------------------------------
+ORDERS = "orders"
+CUSTOMERS = "customers"
+MARKETING_SPEND = "marketing_spend"
+SURVEYS = "surveys"
+MARKET_SIZE = "market_size"
+SEGMENTATION_COSTS = "segmentation_costs"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the contract.
+
+    ``kind`` is one of ``"id"`` (kept as text), ``"date"`` (ISO date), ``"number"``,
+    ``"text"`` or ``"period"`` (a quarter such as ``2026Q3``).
+    """
+
+    name: str
+    kind: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    required: bool = False
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+CONTRACT: dict[str, Table] = {
+    ORDERS: Table(
+        ORDERS,
+        (
+            Column(ORDER_ID, "id"),
+            Column(CUSTOMER_ID, "id"),
+            Column(ORDER_DATE, "date"),
+            Column(AMOUNT, "number"),
+            Column(MARGIN, "number", required=False),
+        ),
+        required=True,
+    ),
+    CUSTOMERS: Table(
+        CUSTOMERS,
+        (
+            Column(CUSTOMER_ID, "id"),
+            Column(SIGNUP_DATE, "date"),
+            Column(SEGMENT, "text"),
+            Column(BUSINESS_UNIT, "text"),
+            Column(CHURN_DATE, "date", required=False),
+            *(Column(c, "number" if c in ("age", "income") else "text", required=False)
+              for c in PROFILE_COLUMNS),
+        ),
+    ),
+    MARKETING_SPEND: Table(
+        MARKETING_SPEND,
+        (
+            Column(PERIOD, "period"),
+            Column(SEGMENT, "text"),
+            Column(ACQUISITION_SPEND, "number"),
+            Column(RETENTION_SPEND, "number"),
+            Column(BUSINESS_UNIT, "text", required=False),
+        ),
+    ),
+    SURVEYS: Table(
+        SURVEYS,
+        (
+            Column(CUSTOMER_ID, "id"),
+            Column(RESPONSE_DATE, "date"),
+            Column(NPS, "number"),
+            Column(CSAT, "number"),
+            Column(AWARE, "number", required=False),
+            Column(PERCEIVED_QUALITY, "number", required=False),
+        ),
+    ),
+    MARKET_SIZE: Table(
+        MARKET_SIZE,
+        (
+            Column(PERIOD, "period"),
+            Column(SEGMENT, "text"),
+            Column(MARKET_CUSTOMERS, "number"),
+            Column(BUSINESS_UNIT, "text", required=False),
+        ),
+    ),
+    SEGMENTATION_COSTS: Table(
+        SEGMENTATION_COSTS,
+        (
+            Column(PERIOD, "period"),
+            Column(COST, "number"),
+            Column(BUSINESS_UNIT, "text", required=False),
+        ),
+    ),
+}
+
+# --- derived per-customer facts (segreport.data.facts) --------------------------------
+ACQUIRED_AT = "acquired_at"
+ACTIVE_START = "active_start"
+ACTIVE_END = "active_end"
+ACQUIRED_IN_PERIOD = "acquired_in_period"
+REVENUE = "revenue"
+ORDER_COUNT = "orders"
+
+# --- tidy KPI frame (segreport.kpis) ---------------------------------------------------
+KPI = "kpi"
+VALUE = "value"
+NUMERATOR = "numerator"
+DENOMINATOR = "denominator"
+UNIT = "unit"
+BAND = "band"
+NOTE = "note"
+KPI_FRAME_COLUMNS = (KPI, SEGMENT, VALUE, NUMERATOR, DENOMINATOR, UNIT, BAND, NOTE)
+KPI_CSV_COLUMNS = (KPI, PERIOD, BUSINESS_UNIT, SEGMENT, VALUE, NUMERATOR, DENOMINATOR, UNIT, BAND)
+
+ALL_SEGMENTS = "All"
+UNSEGMENTED = "Unsegmented"
+UNASSIGNED = "Unassigned"

@@ -1,0 +1,62 @@
+"""User-facing errors.
+
+Each one carries a message that names what is wrong (file, column, offending values or
+rows) so that the command line can print it as it is and exit with status 2.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class SegreportError(Exception):
+    """Base class of every problem the user can fix in their data or parameters."""
+
+    exit_code = 2
+
+
+class ConfigError(SegreportError):
+    """A parameter is missing, unknown or invalid."""
+
+
+class DataError(SegreportError):
+    """The input data breaks the data contract."""
+
+    def __init__(self, file: str, problem: str, column: str | None = None,
+                 values: Iterable[object] | None = None, rows: Iterable[int] | None = None,
+                 hint: str | None = None):
+        self.file, self.column, self.problem = file, column, problem
+        self.values = list(values) if values is not None else []
+        self.rows = list(rows) if rows is not None else []
+        parts = [f"{file}"]
+        if column:
+            parts.append(f"column '{column}'")
+        msg = ", ".join(parts) + f": {problem}"
+        if self.values:
+            msg += f"; offending values: {preview(self.values)}"
+        if self.rows:
+            msg += f" (rows {preview(self.rows)})"
+        if hint:
+            msg += f". {hint}"
+        super().__init__(msg)
+
+
+def preview(items: Iterable[object], limit: int = 5) -> str:
+    """Render at most ``limit`` items, then how many more there are."""
+    items = list(items)
+    shown = ", ".join(repr(i) if isinstance(i, str) else str(i) for i in items[:limit])
+    if len(items) > limit:
+        shown += f", … ({len(items) - limit} more)"
+    return shown
+
+
+class NotebookError(Exception):
+    """The notebook failed for a reason that is not the user's data (a bug, not bad input).
+
+    The executed notebook is kept for debugging; ``path`` says where.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, path: str | None = None):
+        self.path = path
+        super().__init__(message + (f"; the executed notebook is kept at {path}" if path else ""))

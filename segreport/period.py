@@ -1,0 +1,62 @@
+"""Reporting periods: calendar quarters written ``YYYYQn``."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from segreport.errors import ConfigError
+
+_QUARTER = re.compile(r"^(\d{4})\s*-?\s*[Qq]([1-4])$")
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A calendar quarter, the half-open interval ``[start, end)``.
+
+    Examples
+    --------
+    >>> p = Period.parse("2026Q3")
+    >>> p.start, p.end
+    (Timestamp('2026-07-01 00:00:00'), Timestamp('2026-10-01 00:00:00'))
+    """
+
+    year: int
+    quarter: int
+
+    @classmethod
+    def parse(cls, text: object, where: str = "period") -> "Period":
+        match = _QUARTER.match(str(text).strip()) if text is not None else None
+        if not match:
+            prefix = f"{where}: " if where else ""
+            raise ConfigError(
+                f"{prefix}{text!r} is not a quarter; write it as YYYYQn, e.g. 2026Q3 "
+                "(n is 1 to 4)")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}Q{self.quarter}"
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return pd.Timestamp(year=self.year, month=3 * (self.quarter - 1) + 1, day=1)
+
+    @property
+    def end(self) -> pd.Timestamp:
+        """First instant after the period (exclusive)."""
+        return self.next().start
+
+    @property
+    def last_day(self) -> pd.Timestamp:
+        return self.end - pd.Timedelta(days=1)
+
+    def next(self) -> "Period":
+        return Period(self.year + self.quarter // 4, self.quarter % 4 + 1)
+
+    def previous(self) -> "Period":
+        return Period(self.year - (self.quarter == 1), (self.quarter - 2) % 4 + 1)
+
+    def __str__(self) -> str:
+        return self.label

@@ -1,0 +1,1 @@
+"""Running the notebook (papermill), rendering it (nbconvert) and what the notebook shows."""

@@ -1,0 +1,42 @@
+"""The notebook kernel is the interpreter running segreport, whatever the user installed.
+
+A kernelspec named ``segreport`` that points at ``sys.executable`` is written to a private
+folder and put first on ``JUPYTER_PATH`` while the notebook runs, so papermill never picks
+up a stale ``python3`` kernelspec from the user's machine.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+KERNEL_NAME = "segreport"
+
+
+def kernel_spec() -> dict:
+    return {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                     "--IPKernelApp.log_level=ERROR"],
+            "display_name": "segreport (.venv)", "language": "python",
+            "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}}
+
+
+@contextmanager
+def project_kernel() -> Iterator[str]:
+    """Yield the kernel name to give papermill, with its spec on ``JUPYTER_PATH``."""
+    with tempfile.TemporaryDirectory(prefix="segreport-kernel-") as tmp:
+        spec_dir = Path(tmp) / "kernels" / KERNEL_NAME
+        spec_dir.mkdir(parents=True)
+        (spec_dir / "kernel.json").write_text(json.dumps(kernel_spec()))
+        old = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (tmp, old) if p)
+        try:
+            yield KERNEL_NAME
+        finally:
+            if old is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = old
