@@ -142,6 +142,11 @@ ACTIVE_END = "active_end"
 ACQUIRED_IN_PERIOD = "acquired_in_period"
 REVENUE = "revenue"
 ORDER_COUNT = "orders"
+MARGIN_SUM = "margin"  # gross margin of the period's rows (NaN without a margin column)
+FIRST_ORDER_AT = "first_order_at"  # first order (amount > 0) ever, before the period end
+LAST_ORDER_AT = "last_order_at"  # last order (amount > 0) before the period end
+ORDERS_12M = "orders_12m"  # orders in the 365 days before the period end
+REVENUE_12M = "revenue_12m"  # net revenue in the 365 days before the period end
 
 # --- tidy KPI frame (segreport.kpis) ---------------------------------------------------
 KPI = "kpi"
@@ -151,7 +156,11 @@ DENOMINATOR = "denominator"
 UNIT = "unit"
 BAND = "band"
 NOTE = "note"
-KPI_FRAME_COLUMNS = (KPI, SEGMENT, VALUE, NUMERATOR, DENOMINATOR, UNIT, BAND, NOTE)
+CI_LOW = "ci_low"
+CI_HIGH = "ci_high"
+SMALL_SAMPLE = "small_sample"
+KPI_FRAME_COLUMNS = (KPI, SEGMENT, VALUE, NUMERATOR, DENOMINATOR, UNIT, BAND, NOTE, CI_LOW,
+                     CI_HIGH, SMALL_SAMPLE)
 KPI_CSV_COLUMNS = (KPI, PERIOD, BUSINESS_UNIT, SEGMENT, VALUE, NUMERATOR, DENOMINATOR, UNIT, BAND)
 
 ALL_SEGMENTS = "All"

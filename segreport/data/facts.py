@@ -23,7 +23,8 @@ from segreport.errors import ConfigError
 from segreport.period import Period
 
 FACT_COLUMNS = (C.SEGMENT, C.BUSINESS_UNIT, C.ACQUIRED_AT, C.ACTIVE_START, C.ACTIVE_END,
-                C.ACQUIRED_IN_PERIOD, C.REVENUE, C.ORDER_COUNT)
+                C.ACQUIRED_IN_PERIOD, C.REVENUE, C.ORDER_COUNT, C.MARGIN_SUM, C.FIRST_ORDER_AT,
+                C.LAST_ORDER_AT, C.ORDERS_12M, C.REVENUE_12M)
 
 
 def select_business_unit(ds: Dataset, business_unit: str) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -99,7 +100,13 @@ def customer_facts(orders: pd.DataFrame, customers: pd.DataFrame | None, start: 
     * ``acquired_in_period`` — bool, ``start <= acquired_at < end``;
     * ``revenue`` — net sum of ``amount`` of rows dated in the period (refunds included), in
       currency units;
-    * ``orders`` — number of rows dated in the period with ``amount > 0``.
+    * ``orders`` — number of rows dated in the period with ``amount > 0``;
+    * ``margin`` — sum of ``margin`` of rows dated in the period (NaN when the orders have no
+      margin column), in currency units;
+    * ``first_order_at``, ``last_order_at`` — first and last order (``amount > 0``) dated
+      before ``end`` (NaT when none);
+    * ``orders_12m``, ``revenue_12m`` — orders and net revenue in the 365 days before ``end``
+      (the trailing year used by RFM scores).
 
     The input frames are not modified.
     """
@@ -128,6 +135,16 @@ def customer_facts(orders: pd.DataFrame, customers: pd.DataFrame | None, start: 
     by_customer = period_rows.groupby(C.CUSTOMER_ID)
     revenue = by_customer[C.AMOUNT].sum()
     order_count = period_rows[period_rows[C.AMOUNT] > 0].groupby(C.CUSTOMER_ID).size()
+    if C.MARGIN in orders:
+        margin = by_customer[C.MARGIN].sum().reindex(facts.index, fill_value=0.0)
+    else:
+        margin = pd.Series(float("nan"), index=facts.index)
+
+    before_end = orders[orders[C.ORDER_DATE] < end]
+    positive_before_end = before_end[before_end[C.AMOUNT] > 0].groupby(C.CUSTOMER_ID)[C.ORDER_DATE]
+    trailing = before_end[before_end[C.ORDER_DATE] >= end - pd.Timedelta(days=365)]
+    revenue_12m = trailing.groupby(C.CUSTOMER_ID)[C.AMOUNT].sum()
+    orders_12m = trailing[trailing[C.AMOUNT] > 0].groupby(C.CUSTOMER_ID).size()
 
     out = pd.DataFrame({
         C.SEGMENT: facts[C.SEGMENT].astype(str),
@@ -138,6 +155,11 @@ def customer_facts(orders: pd.DataFrame, customers: pd.DataFrame | None, start: 
         C.ACQUIRED_IN_PERIOD: (acquired >= start) & (acquired < end),
         C.REVENUE: revenue.reindex(facts.index, fill_value=0.0).astype("float64"),
         C.ORDER_COUNT: order_count.reindex(facts.index, fill_value=0).astype("int64"),
+        C.MARGIN_SUM: margin.astype("float64"),
+        C.FIRST_ORDER_AT: positive_before_end.min().reindex(facts.index),
+        C.LAST_ORDER_AT: positive_before_end.max().reindex(facts.index),
+        C.ORDERS_12M: orders_12m.reindex(facts.index, fill_value=0).astype("int64"),
+        C.REVENUE_12M: revenue_12m.reindex(facts.index, fill_value=0.0).astype("float64"),
     }, index=facts.index)
     out.index.name = C.CUSTOMER_ID
     return out

@@ -11,7 +11,7 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.kpis import ids
-from segreport.kpis.frame import PERCENT, kpi_row, ratio_row, to_frame
+from segreport.kpis.frame import PERCENT, kpi_row, proportion_row, ratio_row, to_frame
 
 _NO_START = "no customers were active at the period start"
 
@@ -61,7 +61,9 @@ def base_kpis(facts: pd.DataFrame) -> pd.DataFrame:
     * ``average_order_value`` revenue / orders (currency per order);
     * ``sales_contribution`` segment revenue / unit revenue × 100 (%).
 
-    A rate whose denominator is 0 has an empty value and a note saying why.
+    A rate whose denominator is 0 has an empty value and a note saying why. Retention and
+    churn carry a Wilson 95 % interval (``ci_low``, ``ci_high``) and ``small_sample`` when
+    fewer than 30 customers were active at the start.
     """
     totals = segment_totals(facts)
     unit_revenue = totals.loc[C.ALL_SEGMENTS, "revenue"]
@@ -74,8 +76,8 @@ def base_kpis(facts: pd.DataFrame) -> pd.DataFrame:
             kpi_row(ids.NEW_CUSTOMERS, segment, new, "customers", numerator=new),
             ratio_row(ids.SEGMENT_GROWTH_RATE, segment, e - s, s, when_zero=_NO_START),
             ratio_row(ids.ACQUISITION_RATE, segment, new, s, when_zero=_NO_START),
-            ratio_row(ids.RETENTION_RATE, segment, kept, s, when_zero=_NO_START),
-            ratio_row(ids.CHURN_RATE, segment, s - kept, s, when_zero=_NO_START),
+            proportion_row(ids.RETENTION_RATE, segment, kept, s, when_zero=_NO_START),
+            proportion_row(ids.CHURN_RATE, segment, s - kept, s, when_zero=_NO_START),
             kpi_row(ids.REVENUE, segment, t["revenue"], "currency", numerator=t["revenue"]),
             kpi_row(ids.ORDERS, segment, t["orders"], "orders", numerator=t["orders"]),
             ratio_row(ids.AVERAGE_ORDER_VALUE, segment, t["revenue"], t["orders"],

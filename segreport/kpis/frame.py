@@ -1,7 +1,9 @@
 """The tidy KPI frame every KPI family returns, and the helpers that build its rows.
 
-Columns: ``kpi, segment, value, numerator, denominator, unit, band, note``. ``value`` is
-empty (NaN) when the KPI cannot be computed, and ``note`` then says why.
+Columns: ``kpi, segment, value, numerator, denominator, unit, band, note, ci_low, ci_high,
+small_sample``. ``value`` is empty (NaN) when the KPI cannot be computed, and ``note`` then
+says why. ``ci_low``/``ci_high`` bound a 95 % interval where the KPI is a proportion or a
+mean of a sample (NaN otherwise); ``small_sample`` flags a base too small to trust.
 """
 from __future__ import annotations
 
@@ -11,16 +13,19 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.kpis.cards import band_for
+from segreport.kpis.stats import is_small, wilson_interval
 
 PERCENT = "%"
 
 
 def kpi_row(kpi: str, segment: str, value: float, unit: str, numerator: float = math.nan,
-            denominator: float = math.nan, note: str = "") -> dict:
+            denominator: float = math.nan, note: str = "", ci_low: float = math.nan,
+            ci_high: float = math.nan, small_sample: bool = False) -> dict:
     """One row of the tidy frame; the band is looked up from the KPI's card."""
     return {C.KPI: kpi, C.SEGMENT: segment, C.VALUE: float(value), C.NUMERATOR: float(numerator),
             C.DENOMINATOR: float(denominator), C.UNIT: unit, C.BAND: band_for(kpi, value),
-            C.NOTE: note}
+            C.NOTE: note, C.CI_LOW: float(ci_low), C.CI_HIGH: float(ci_high),
+            C.SMALL_SAMPLE: bool(small_sample)}
 
 
 def ratio_row(kpi: str, segment: str, numerator: float, denominator: float, *, unit: str = PERCENT,
@@ -30,6 +35,16 @@ def ratio_row(kpi: str, segment: str, numerator: float, denominator: float, *, u
         return kpi_row(kpi, segment, math.nan, unit, numerator, denominator,
                        note=f"not defined: {when_zero or 'denominator is 0'}")
     return kpi_row(kpi, segment, numerator / denominator * scale, unit, numerator, denominator)
+
+
+def proportion_row(kpi: str, segment: str, successes: float, n: float, *,
+                   when_zero: str = "") -> dict:
+    """``successes / n × 100`` with its Wilson 95 % interval and the small-sample flag."""
+    row = ratio_row(kpi, segment, successes, n, when_zero=when_zero)
+    if n > 0:
+        low, high = wilson_interval(successes, n)
+        row.update({C.CI_LOW: low, C.CI_HIGH: high, C.SMALL_SAMPLE: is_small(n)})
+    return row
 
 
 def to_frame(rows: list[dict]) -> pd.DataFrame:
