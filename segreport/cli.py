@@ -39,6 +39,45 @@ def run(params_file: str, overrides: tuple[str, ...], notebook: str | None) -> N
 
 
 @cli.command()
+@click.option("--params", "params_file", type=click.Path(dir_okay=False), required=True,
+              help="YAML params file, e.g. params/default.yaml.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a parameter (repeatable).")
+@click.option("--by", default="business_unit", show_default=True,
+              help="One report per value of this customers column.")
+@click.option("--unit", "units", multiple=True,
+              help="Only these values (repeatable; default: every value in the data).")
+@click.option("--period", "periods", multiple=True,
+              help="Quarter(s) to report (repeatable; default: the params file's period).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Reports made in parallel.")
+@click.option("--force", is_flag=True, help="Remake reports whose inputs have not changed.")
+@click.option("--notebook", type=click.Path(dir_okay=False), default=None)
+def batch(params_file: str, overrides: tuple[str, ...], by: str, units: tuple[str, ...],
+          periods: tuple[str, ...], workers: int, force: bool, notebook: str | None) -> None:
+    """One report per business unit (and period), in parallel, with an index.html."""
+    from segreport.period import Period
+    from segreport.report.batch import run_batch
+
+    params = load_params(params_file, overrides)
+    labels = [Period.parse(p, where="--period").label for p in periods] or None
+    results = run_batch(params, periods=labels, units=list(units) or None, workers=workers,
+                        force=force, notebook=Path(notebook) if notebook else None, by=by)
+    click.echo("", err=True)
+    for r in results:
+        line = f"  {r.period} {r.unit:<20} {r.status:<8} {r.folder}"
+        if r.status == "failed":
+            line += f"\n      {r.error}"
+        click.echo(line, err=True)
+    failed = [r for r in results if r.status == "failed"]
+    index = Path(params.output_dir) / (labels or [params.period])[0] / "index.html"
+    click.echo(f"segreport: {len(results) - len(failed)} of {len(results)} reports ready; "
+               f"index: {index}", err=True)
+    if failed:
+        raise SystemExit(1)
+
+
+@cli.command()
 @click.option("--out", "out_dir", default="data/sample", show_default=True,
               help="Folder to write the sample tables into.")
 @click.option("--customers", "n_customers", default=50_000, show_default=True)
@@ -67,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    except SystemExit as exc:
+        return int(exc.code or 0)
     except (errors.SegreportError, errors.NotebookError) as exc:
         if debug:
             raise

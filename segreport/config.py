@@ -6,6 +6,7 @@ environment where they are used.
 """
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ class ReportParams(BaseModel):
     The same names and defaults stand in the notebook's ``parameters`` cell.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # ``coerce_numbers_to_str``: ``--set data_dir=2026`` or ``business_unit: 10`` are names.
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     data_dir: str = "data/sample"
     period: str = "2026Q3"
@@ -32,9 +34,9 @@ class ReportParams(BaseModel):
     output_dir: str = "output"
     columns: dict[str, dict[str, str]] = Field(default_factory=dict)
 
-    @field_validator("period")
+    @field_validator("period", mode="before")
     @classmethod
-    def _quarter(cls, value: str) -> str:
+    def _quarter(cls, value: Any) -> str:
         try:
             return Period.parse(value, where="").label
         except ConfigError as exc:
@@ -45,18 +47,52 @@ class ReportParams(BaseModel):
     def _unit(cls, value: Any) -> str:
         return "" if value is None else str(value).strip()
 
+    @field_validator("active_window_days", mode="before")
+    @classmethod
+    def _days(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # YAML reads yes/no/true as booleans; 1 day is not meant
+            raise ValueError("must be a whole number of days, e.g. 365")
+        return value
+
+    @field_validator("data_dir", "output_dir")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must name a folder, e.g. data/sample or output")
+        return value
+
     @field_validator("columns")
     @classmethod
     def _known_columns(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         for table, mapping in value.items():
             if table not in CONTRACT:
                 raise ValueError(f"unknown table {table!r}; known tables: {', '.join(CONTRACT)}")
+            if not isinstance(mapping, dict):
+                continue  # pydantic reports the wrong type itself
             known = [c.name for c in CONTRACT[table].columns]
             unknown = [k for k in mapping if k not in known]
             if unknown:
                 raise ValueError(
                     f"unknown column(s) {', '.join(map(repr, unknown))} for table {table!r}; "
                     f"its columns are: {', '.join(known)}")
+            empty = [k for k, v in mapping.items() if not str(v).strip()]
+            if empty:
+                raise ValueError(
+                    f"table {table!r}: no column name given for {', '.join(map(repr, empty))}; "
+                    "give the name used in your file, or remove the entry")
+            claimed: dict[str, str] = {}
+            for ours, theirs in mapping.items():
+                if theirs in claimed:
+                    raise ValueError(
+                        f"table {table!r}: {claimed[theirs]!r} and {ours!r} are both mapped to "
+                        f"the column {theirs!r}; each column can be read only once")
+                claimed[theirs] = ours
+            for col in CONTRACT[table].columns:
+                if col.required and col.name not in mapping and col.name in claimed:
+                    raise ValueError(
+                        f"table {table!r}: {claimed[col.name]!r} is mapped to the column "
+                        f"{col.name!r}, which is read as {col.name!r} itself; map {col.name!r} "
+                        "to another column of your file too")
         return value
 
     @property
@@ -71,18 +107,37 @@ class ReportParams(BaseModel):
 def parse_set(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """Turn ``KEY=VALUE`` strings into a nested dict (``columns.orders.amount=amt``).
 
-    Values are read as YAML scalars, so ``365`` is a number and ``''`` is empty.
+    Values are read as YAML scalars, so ``365`` is a number and ``''`` is empty; a value
+    that is not a YAML scalar (``[x``, ``a: b``) is kept as the text given.
     """
     out: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
-            raise ConfigError(f"--set {item!r}: write it as KEY=VALUE")
+            raise ConfigError(f"--set {item!r}: write it as KEY=VALUE, e.g. --set period=2026Q3")
         key, raw = item.split("=", 1)
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        parts = [part.strip() for part in key.split(".")]
+        if not all(parts):
+            raise ConfigError(f"--set {item!r}: the KEY before '=' is empty or has an empty "
+                              "part; write it as KEY=VALUE, e.g. --set columns.orders.amount=amt")
+        value: Any = ""
+        if raw.strip():
+            try:
+                value = yaml.safe_load(raw)
+            except yaml.YAMLError:
+                value = raw.strip()
+            if isinstance(value, (dict, list)):
+                value = raw.strip()
         node = out
-        *parents, leaf = key.strip().split(".")
-        for part in parents:
+        *parents, leaf = parts
+        for depth, part in enumerate(parents, 1):
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(
+                    f"--set {item!r}: {'.'.join(parts[:depth])!r} is already set to a value by "
+                    "another --set, so it cannot also have sub-keys")
+        if isinstance(node.get(leaf), dict):
+            raise ConfigError(f"--set {item!r}: {key.strip()!r} already has sub-keys set by "
+                              "another --set")
         node[leaf] = value
     return out
 
@@ -111,15 +166,24 @@ def load_params(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
     if path is not None:
         path = Path(path)
         if not path.is_file():
-            raise ConfigError(f"{path}: params file not found")
+            raise ConfigError(f"{path}: params file not found; check the path given to "
+                              "--params, e.g. --params params/default.yaml")
         try:
-            loaded = yaml.safe_load(path.read_text()) or {}
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+            mark = getattr(exc, "problem_mark", None)
+            at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"{path}: not valid YAML{at} ({problem}); write one "
+                              "'parameter: value' per line, e.g. period: 2026Q3") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: params file cannot be read ({exc})") from None
         if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping of parameter: value")
+            raise ConfigError(f"{path}: expected one 'parameter: value' per line, e.g. "
+                              f"period: 2026Q3 (got a {type(loaded).__name__})")
         raw = loaded
-    raw = _merge(raw, parse_set(list(overrides)))
+    overridden = parse_set(list(overrides))
+    raw = _merge(raw, overridden)
     try:
         return ReportParams(**raw)
     except ValidationError as exc:
@@ -128,6 +192,13 @@ def load_params(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
             name = ".".join(str(p) for p in err["loc"]) or "?"
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = f"unknown parameter; known ones: {', '.join(ReportParams.model_fields)}"
-            problems.append(f"parameter '{name}': {msg} (got {err.get('input')!r})")
-        raise ConfigError(f"{where}: " + "; ".join(problems)) from None
+                close = difflib.get_close_matches(name, ReportParams.model_fields, n=1)
+                msg = ("unknown parameter" + (f" (did you mean '{close[0]}'?)" if close else "")
+                       + f"; known ones: {', '.join(ReportParams.model_fields)}")
+            # Say where the bad value came from: a --set option or the params file.
+            source = "--set" if err["loc"] and err["loc"][0] in overridden else where
+            value = err.get("input")
+            if not (isinstance(value, str) and repr(value) in msg):  # not said already
+                msg += f" (got {value!r})"
+            problems.append(f"{source}: parameter '{name}': {msg}")
+        raise ConfigError("; ".join(problems)) from None

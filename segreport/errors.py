@@ -23,7 +23,7 @@ class DataError(SegreportError):
 
     def __init__(self, file: str, problem: str, column: str | None = None,
                  values: Iterable[object] | None = None, rows: Iterable[int] | None = None,
-                 hint: str | None = None):
+                 hint: str | None = None, row_label: str = "row"):
         self.file, self.column, self.problem = file, column, problem
         self.values = list(values) if values is not None else []
         self.rows = list(rows) if rows is not None else []
@@ -34,9 +34,11 @@ class DataError(SegreportError):
         if self.values:
             msg += f"; offending values: {preview(self.values)}"
         if self.rows:
-            msg += f" (rows {preview(self.rows)})"
+            # ``row_label`` is "line" for a CSV file (header = line 1), "row" for Parquet.
+            label = row_label if len(self.rows) == 1 else f"{row_label}s"
+            msg += f" ({label} {preview(self.rows)})"
         if hint:
-            msg += f". {hint}"
+            msg += f". {hint[:1].upper()}{hint[1:]}"
         super().__init__(msg)
 
 
@@ -60,3 +62,26 @@ class NotebookError(Exception):
     def __init__(self, message: str, path: str | None = None):
         self.path = path
         super().__init__(message + (f"; the executed notebook is kept at {path}" if path else ""))
+
+
+class PdfEngineMissing(Exception):
+    """No Chromium to print the PDF with. Not a ``SegreportError``: the caller decides
+    whether a report without its PDF is a failure or only worth a warning."""
+
+    HINT = ("PDF skipped: no Chromium found; install it with `make pdf-deps` "
+            "(Debian: apt-get install chromium poppler-utils)")
+
+    def __init__(self, detail: str | None = None):
+        self.detail = detail
+        super().__init__(self.HINT + (f"; {detail}" if detail else ""))
+
+
+class PdfError(Exception):
+    """Chromium ran but did not produce the PDF (crash, timeout, page not loaded).
+
+    ``stderr`` holds the tail of Chromium's error output; nothing is left at the PDF path.
+    """
+
+    def __init__(self, message: str, stderr: str = "", returncode: int | None = None):
+        self.stderr, self.returncode = stderr, returncode
+        super().__init__(message + (f"\nChromium said:\n{stderr}" if stderr else ""))

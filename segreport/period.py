@@ -9,6 +9,10 @@ import pandas as pd
 from segreport.errors import ConfigError
 
 _QUARTER = re.compile(r"^(\d{4})\s*-?\s*[Qq]([1-4])$")
+# The quarter first, e.g. ``Q3-2026`` or ``Q3 2026``: rejected, but the message suggests the fix.
+_QUARTER_FIRST = re.compile(r"^[Qq]([1-4])\s*[-/ ]?\s*(\d{4})$")
+# Years a report period can fall in (pandas timestamps stop in 2262).
+MIN_YEAR, MAX_YEAR = 1900, 2199
 
 
 @dataclass(frozen=True, order=True)
@@ -28,12 +32,19 @@ class Period:
     @classmethod
     def parse(cls, text: object, where: str = "period") -> "Period":
         match = _QUARTER.match(str(text).strip()) if text is not None else None
+        prefix = f"{where}: " if where else ""
         if not match:
-            prefix = f"{where}: " if where else ""
+            flipped = _QUARTER_FIRST.match(str(text).strip()) if text is not None else None
+            suggestion = (f"; did you mean {flipped.group(2)}Q{flipped.group(1)}?"
+                          if flipped else "")
             raise ConfigError(
                 f"{prefix}{text!r} is not a quarter; write it as YYYYQn, e.g. 2026Q3 "
-                "(n is 1 to 4)")
-        return cls(int(match.group(1)), int(match.group(2)))
+                f"(n is 1 to 4){suggestion}")
+        year = int(match.group(1))
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise ConfigError(
+                f"{prefix}{text!r}: the year must be between {MIN_YEAR} and {MAX_YEAR}")
+        return cls(year, int(match.group(2)))
 
     @property
     def label(self) -> str:

@@ -44,8 +44,8 @@ def run(tmp_path: Path, data: Path, *extra: str) -> int:
 def test_run_writes_notebook_html_and_kpis_with_the_hand_computed_numbers(tmp_path, tiny):
     assert run(tmp_path, tiny) == 0
     folder = tmp_path / "out" / "2026Q3" / "All"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "kpis.csv", "segment_report.html", "segment_report.ipynb"]
+    assert {p.name for p in folder.iterdir()} >= {
+        "kpis.csv", "segment_report.html", "segment_report.ipynb"}
     kpis = pd.read_csv(folder / "kpis.csv")
     assert list(kpis.columns) == ["kpi", "period", "business_unit", "segment", "value",
                                   "numerator", "denominator", "unit", "band"]

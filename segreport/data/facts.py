@@ -45,8 +45,9 @@ def select_business_unit(ds: Dataset, business_unit: str) -> tuple[pd.DataFrame,
     units = customers[C.BUSINESS_UNIT].unique()
     if business_unit not in set(units):
         raise ConfigError(
-            f"business_unit {business_unit!r} not found in column '{C.BUSINESS_UNIT}' of "
-            f"{ds.file_of(C.CUSTOMERS)}; units present: {', '.join(sorted(map(str, units)))}")
+            f"business_unit {business_unit!r} not found in column "
+            f"'{ds.user_column(C.CUSTOMERS, C.BUSINESS_UNIT)}' of {ds.file_of(C.CUSTOMERS)}; "
+            f"units present: {', '.join(sorted(map(str, units)))}")
     customers = customers[customers[C.BUSINESS_UNIT] == business_unit]
     orders = orders[orders[C.CUSTOMER_ID].isin(customers[C.CUSTOMER_ID])]
     return orders, customers

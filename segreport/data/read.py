@@ -7,9 +7,11 @@ are recorded in :attr:`Dataset.quality` so that the report can say what and why.
 """
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from segreport import columns as C
@@ -17,6 +19,8 @@ from segreport.errors import ConfigError, DataError
 from segreport.period import Period
 
 SUFFIXES = (".csv", ".parquet")
+# Dates outside these years are typing mistakes or placeholders such as 9999-12-31.
+FIRST_DATE, END_DATE = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
 
 
 @dataclass
@@ -42,6 +46,12 @@ class Dataset:
     tables: dict[str, pd.DataFrame]
     files: dict[str, Path]
     quality: list[QualityNote] = field(default_factory=list)
+    column_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per table, contract column → the user's column name, where they differ."""
+
+    def user_column(self, table: str, column: str) -> str:
+        """The name the user's file gives a contract column (for messages)."""
+        return self.column_names.get(table, {}).get(column, column)
 
     @property
     def orders(self) -> pd.DataFrame:
@@ -82,21 +92,61 @@ def find_table_file(data_dir: Path, table: str) -> Path | None:
 
 
 def _row_numbers(path: Path, mask: pd.Series) -> list[int]:
-    """Row numbers as the user sees them: the file line in a CSV (header = line 1),
-    the 1-based row in a Parquet file."""
-    offset = 2 if path.suffix == ".csv" else 1
-    return [int(i) + offset for i in mask[mask].index[:5]]
+    """Row numbers as the user sees them (at most 5): the file line in a CSV (header =
+    line 1), the 1-based row in a Parquet file.
+
+    ``mask`` is indexed by the row's position in the file (0 = first data row).
+    """
+    positions = [int(i) for i in mask[mask.fillna(False).astype(bool)].index[:5]]
+    if path.suffix != ".csv":
+        return [i + 1 for i in positions]
+    return _csv_lines(path, positions)
+
+
+def _csv_lines(path: Path, positions: list[int]) -> list[int]:
+    """File line numbers of data rows at ``positions``, counting the lines that pandas
+    skips (blank lines) and the extra lines of quoted cells that span lines."""
+    found: dict[int, int] = {}
+    wanted = set(positions)
+    try:
+        with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+            reader = csv.reader(fh, skipinitialspace=True)
+            record, start = -2, 1  # -2: before the header; -1: the header; 0: first data row
+            for fields in reader:
+                line, start = start, reader.line_num + 1
+                if len(fields) <= 1 and not "".join(fields).strip():
+                    continue  # a blank line: pandas skips it
+                record += 1
+                if record in wanted:
+                    found[record] = line
+                    if len(found) == len(wanted):
+                        break
+    except (OSError, csv.Error):
+        pass
+    return [found.get(i, i + 2) for i in positions]
+
+
+def _row_label(path: Path) -> str:
+    return "line" if path.suffix == ".csv" else "row"
 
 
 def _rows_word(path: Path) -> str:
-    return "lines" if path.suffix == ".csv" else "rows"
+    return _row_label(path) + "s"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    """``1 empty id`` / ``3 empty ids``."""
+    return f"{n} {one if n == 1 else many}"
 
 
 def _read_raw(path: Path, wanted: dict[str, str]) -> pd.DataFrame:
     """Read only the wanted user columns; CSV cells as text so we can check them."""
     try:
         if path.suffix == ".csv":
-            header = pd.read_csv(path, nrows=0).columns
+            if path.stat().st_size == 0:
+                raise DataError(str(path), "the file is empty (not even a header line)",
+                                hint="write the column names on line 1 and one row per line")
+            header = pd.read_csv(path, nrows=0, skipinitialspace=True).columns
             use = [c for c in header if c in set(wanted.values())]
             frame = pd.read_csv(path, usecols=use, dtype=str, keep_default_na=False,
                                 na_values=[""], skipinitialspace=True)
@@ -106,19 +156,43 @@ def _read_raw(path: Path, wanted: dict[str, str]) -> pd.DataFrame:
             header = pq.read_schema(path).names
             use = [c for c in header if c in set(wanted.values())]
             frame = pd.read_parquet(path, columns=use)
-    except (ValueError, OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(str(path), f"cannot be read ({type(exc).__name__}: {exc})") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(str(path), f"cannot be read as UTF-8 text ({exc.reason})",
+                        hint="save the file as CSV UTF-8") from None
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        kind = "CSV" if path.suffix == ".csv" else "Parquet"
+        detail = " ".join(str(exc).split())
+        raise DataError(str(path), f"cannot be read as {kind} ({type(exc).__name__}: {detail})",
+                        hint=f"check that it is a valid {kind} file") from None
     except Exception as exc:  # pyarrow raises its own error classes
         if type(exc).__module__.startswith("pyarrow"):
-            raise DataError(str(path), f"cannot be read as Parquet ({exc})") from None
+            raise DataError(str(path), f"cannot be read as Parquet ({exc})",
+                            hint="check that it is a valid Parquet file") from None
         raise
     frame.attrs["header"] = list(header)
     return frame.reset_index(drop=True)
 
 
+def _parse_dates(text: pd.Series) -> pd.Series:
+    """ISO dates (and date-times) to timestamps; NaT where a value does not parse.
+
+    Offsets are dropped, keeping the local date and time, also when they differ between
+    rows (summer and winter time)."""
+    try:
+        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    except (ValueError, OverflowError):  # e.g. mixed UTC offsets
+        offset = r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+        local = text.str.replace(offset, r"\1", regex=True)  # only after a time of day
+        parsed = pd.to_datetime(local, format="ISO8601", errors="coerce")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed
+
+
 def _coerce(frame: pd.DataFrame, table: C.Table, path: Path, names: dict[str, str]) -> pd.DataFrame:
     """Convert each contract column to its type; reject values that do not convert."""
     out = {}
+    file, label = str(path), _row_label(path)
     for col in table.columns:
         if col.name not in frame:
             continue
@@ -128,40 +202,58 @@ def _coerce(frame: pd.DataFrame, table: C.Table, path: Path, names: dict[str, st
         if col.kind == "id":
             s = s.astype("string").str.strip()
             if missing.any():
-                raise DataError(str(path), "empty id", user, rows=_row_numbers(path, missing),
-                                hint=f"every row needs a {user}")
+                raise DataError(file, _count(int(missing.sum()), "empty id", "empty ids"), user,
+                                rows=_row_numbers(path, missing), row_label=label,
+                                hint=f"fill in {user} on every row")
             out[col.name] = s.astype(object)
         elif col.kind == "date":
             if pd.api.types.is_datetime64_any_dtype(s):
+                text = s.astype("string")
                 parsed = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) else s
             else:
                 text = s.astype("string").str.strip()
-                parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+                parsed = _parse_dates(text)
                 bad = parsed.isna() & ~missing
                 if bad.any():
                     raise DataError(
-                        str(path), "dates that are not ISO dates (YYYY-MM-DD)", user,
-                        values=text[bad].unique()[:5].tolist(), rows=_row_numbers(path, bad))
-                if getattr(parsed.dt, "tz", None) is not None:
-                    parsed = parsed.dt.tz_localize(None)
-            out[col.name] = parsed.astype("datetime64[ns]")
+                        file, _count(int(bad.sum()), "date that is not an ISO date (YYYY-MM-DD)",
+                               "dates that are not ISO dates (YYYY-MM-DD)"),
+                        user, values=text[bad].unique()[:5].tolist(),
+                        rows=_row_numbers(path, bad), row_label=label,
+                        hint="write dates as YYYY-MM-DD, e.g. 2026-07-15")
+            far = parsed.notna() & ((parsed < FIRST_DATE) | (parsed >= END_DATE))
+            if far.any():
+                raise DataError(
+                    file, _count(int(far.sum()), "date", "dates")
+                    + f" outside the years {FIRST_DATE.year} to {END_DATE.year - 1}",
+                    user, values=text[far].unique()[:5].tolist(), rows=_row_numbers(path, far),
+                    row_label=label,
+                    hint="correct them, or leave the cell empty where there is no date")
             if col.required and col.name != C.SIGNUP_DATE and missing.any():
-                raise DataError(str(path), "empty dates", user, rows=_row_numbers(path, missing),
-                                hint=f"every row needs a {user}")
+                raise DataError(file, _count(int(missing.sum()), "empty date", "empty dates"),
+                                user, rows=_row_numbers(path, missing), row_label=label,
+                                hint=f"fill in {user} on every row")
+            out[col.name] = parsed.astype("datetime64[ns]")
         elif col.kind == "number":
             if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+                text = s.astype("string")
                 num = s.astype("float64")
+                bad = pd.Series(np.isinf(num.to_numpy()), index=s.index)
             else:
                 text = s.astype("string").str.strip()
                 num = pd.to_numeric(text, errors="coerce").astype("float64")
-                bad = num.isna() & ~missing
-                if bad.any():
-                    raise DataError(str(path), "values that are not numbers", user,
-                                    values=text[bad].unique()[:5].tolist(),
-                                    rows=_row_numbers(path, bad))
+                bad = (num.isna() & ~missing) | np.isinf(num)
+            if bad.any():
+                raise DataError(file, _count(int(bad.sum()), "value that is not a number",
+                                                   "values that are not numbers"),
+                                user, values=text[bad].unique()[:5].tolist(),
+                                rows=_row_numbers(path, bad), row_label=label,
+                                hint="write plain numbers with a dot for decimals and no "
+                                     "thousands separator or currency sign, e.g. 1234.50")
             if col.required and missing.any():
-                raise DataError(str(path), "empty values", user, rows=_row_numbers(path, missing),
-                                hint=f"every row needs a {user}")
+                raise DataError(file, _count(int(missing.sum()), "empty value", "empty values"),
+                                user, rows=_row_numbers(path, missing), row_label=label,
+                                hint=f"fill in {user} on every row")
             out[col.name] = num
         elif col.kind == "period":
             text = s.astype("string").str.strip()
@@ -171,10 +263,14 @@ def _coerce(frame: pd.DataFrame, table: C.Table, path: Path, names: dict[str, st
                     labels[value] = Period.parse(value, where="").label
                 except ConfigError:
                     bad = text == value
-                    raise DataError(str(path), "periods that are not quarters (YYYYQn)", user,
-                                    values=[value], rows=_row_numbers(path, bad.fillna(False))) from None
+                    raise DataError(file, "periods that are not quarters (YYYYQn)", user,
+                                    values=[value], rows=_row_numbers(path, bad.fillna(False)),
+                                    row_label=label,
+                                    hint="write quarters as YYYYQn, e.g. 2026Q3") from None
             if missing.any():
-                raise DataError(str(path), "empty periods", user, rows=_row_numbers(path, missing))
+                raise DataError(file, _count(int(missing.sum()), "empty period", "empty periods"),
+                                user, rows=_row_numbers(path, missing), row_label=label,
+                                hint=f"fill in {user} on every row")
             out[col.name] = text.map(labels).astype(object)
         else:  # text
             out[col.name] = s.astype("string").str.strip().astype(object).where(~missing, None)
@@ -187,20 +283,37 @@ def read_table(data_dir: Path, table: str, mapping: dict[str, str] | None = None
     path = find_table_file(data_dir, table)
     if path is None:
         if spec.required:
+            present = sorted(p.name for p in data_dir.iterdir() if not p.name.startswith("."))
             raise DataError(str(data_dir / f"{table}.csv"), "required file is missing",
-                            hint=f"put {table}.csv or {table}.parquet in {data_dir}")
+                            hint=f"put {table}.csv or {table}.parquet in {data_dir} (files "
+                            f"present: {', '.join(present) or 'none'})")
         return None
-    names = {c.name: (mapping or {}).get(c.name, c.name) for c in spec.columns}
+    mapping = mapping or {}
+    names = {c.name: mapping.get(c.name, c.name) for c in spec.columns}
+    # A column of the file mapped explicitly is not also read under its own name, e.g.
+    # ``amount: margin`` takes the file's margin column as amount, and margin stays unread.
+    claimed = set(mapping.values())
+    names = {ours: theirs for ours, theirs in names.items()
+             if ours in mapping or theirs not in claimed or ours in spec.required_columns}
     raw = _read_raw(path, names)
     header = raw.attrs["header"]
     absent = [c for c in spec.required_columns if names[c] not in header]
     if absent:
-        shown = [names[c] + (f" (mapped from {c})" if names[c] != c else "") for c in absent]
+        shown = [f"'{names[c]}'" + (f" (your name for {c}, set in `columns:`)"
+                                    if names[c] != c else "") for c in absent]
+        hint = f"columns present: {', '.join(map(str, header))}"
+        if len(header) == 1 and ";" in str(header[0]):
+            hint += ("; the file seems to use ';' between values: save it with commas "
+                     "(CSV UTF-8, comma delimited)")
+        else:
+            hint += ("; rename the column in the file, or map your name with "
+                     f"`columns: {{{table}: {{{absent[0]}: your_name}}}}` in the params file")
         raise DataError(str(path), f"missing required column(s) {', '.join(shown)}",
-                        values=None, hint=f"columns present: {', '.join(map(str, header))}; "
-                        "map other names with `columns:` in the params file")
+                        values=None, hint=hint)
     if raw.empty:
-        raise DataError(str(path), "the table is empty (no data rows)")
+        what = "add at least one data row" if spec.required else \
+            "add data rows, or remove the file (this table is optional)"
+        raise DataError(str(path), "the table is empty (no data rows)", hint=what)
     raw = raw.rename(columns={v: k for k, v in names.items()})
     return _coerce(raw, spec, path, names), path
 
@@ -208,9 +321,12 @@ def read_table(data_dir: Path, table: str, mapping: dict[str, str] | None = None
 def _unique_customers(customers: pd.DataFrame, path: Path, user_col: str) -> None:
     dup = customers[C.CUSTOMER_ID].duplicated(keep=False)
     if dup.any():
-        raise DataError(str(path), "duplicate customer ids (each customer must appear once)",
-                        user_col, values=customers.loc[dup, C.CUSTOMER_ID].unique()[:5].tolist(),
-                        rows=_row_numbers(path, dup))
+        ids = customers.loc[dup, C.CUSTOMER_ID].unique()
+        raise DataError(str(path), _count(len(ids), "customer id appears", "customer ids appear")
+                        + " more than once",
+                        user_col, values=ids[:5].tolist(), rows=_row_numbers(path, dup),
+                        row_label=_row_label(path),
+                        hint="keep one row per customer")
 
 
 def read_dataset(data_dir: str | Path, columns: dict[str, dict[str, str]] | None = None) -> Dataset:
@@ -233,7 +349,9 @@ def read_dataset(data_dir: str | Path, columns: dict[str, dict[str, str]] | None
     data_dir = Path(data_dir)
     columns = columns or {}
     if not data_dir.is_dir():
-        raise DataError(str(data_dir), "data folder not found")
+        raise DataError(str(data_dir), "data folder not found",
+                        hint="check data_dir in the params file, or set it with "
+                             "--set data_dir=FOLDER")
     tables, files, quality = {}, {}, []
     for name in C.CONTRACT:
         got = read_table(data_dir, name, columns.get(name))
@@ -242,9 +360,10 @@ def read_dataset(data_dir: str | Path, columns: dict[str, dict[str, str]] | None
         frame, path = got
         tables[name], files[name] = frame, path
         quality.append(QualityNote(name, path.name, len(frame)))
-    ds = Dataset(data_dir, tables, files, quality)
+    ds = Dataset(data_dir, tables, files, quality,
+                 {t: dict(m) for t, m in columns.items() if m})
     _clean_customers(ds, columns.get(C.CUSTOMERS, {}))
-    _clean_orders(ds)
+    _clean_orders(ds, columns.get(C.ORDERS, {}))
     return ds
 
 
@@ -254,6 +373,12 @@ def _clean_customers(ds: Dataset, mapping: dict[str, str]) -> None:
         return
     path = ds.files[C.CUSTOMERS]
     _unique_customers(cust, path, mapping.get(C.CUSTOMER_ID, C.CUSTOMER_ID))
+    reserved = cust[C.SEGMENT] == C.ALL_SEGMENTS
+    if reserved.any():
+        raise DataError(str(path), f"segment name '{C.ALL_SEGMENTS}' is reserved for the whole "
+                        "unit", mapping.get(C.SEGMENT, C.SEGMENT), values=[C.ALL_SEGMENTS],
+                        rows=_row_numbers(path, reserved), row_label=_row_label(path),
+                        hint="rename that segment in your file (e.g. 'All customers')")
     for col in (C.SEGMENT, C.BUSINESS_UNIT):
         empty = cust[col].isna()
         if empty.any():
@@ -265,13 +390,17 @@ def _clean_customers(ds: Dataset, mapping: dict[str, str]) -> None:
         early = cust[C.CHURN_DATE].notna() & cust[C.SIGNUP_DATE].notna() & (
             cust[C.CHURN_DATE] < cust[C.SIGNUP_DATE])
         if early.any():
-            raise DataError(str(path), "churn dates before the signup date",
+            signup = mapping.get(C.SIGNUP_DATE, C.SIGNUP_DATE)
+            raise DataError(str(path), _count(int(early.sum()), "churn date", "churn dates")
+                            + f" before the signup date ({signup})",
                             mapping.get(C.CHURN_DATE, C.CHURN_DATE),
                             values=cust.loc[early, C.CUSTOMER_ID].head(5).tolist(),
-                            rows=_row_numbers(path, early))
+                            rows=_row_numbers(path, early), row_label=_row_label(path),
+                            hint="the values shown are customer ids; a customer cannot churn "
+                                 "before signing up")
 
 
-def _clean_orders(ds: Dataset) -> None:
+def _clean_orders(ds: Dataset, mapping: dict[str, str] | None = None) -> None:
     orders = ds.orders
     path = ds.files[C.ORDERS]
     dup = orders.duplicated(keep="first")
@@ -281,6 +410,15 @@ def _clean_orders(ds: Dataset) -> None:
                                       "exact duplicate rows dropped"))
     if ds.customers is not None:
         unknown = ~orders[C.CUSTOMER_ID].isin(ds.customers[C.CUSTOMER_ID])
+        if unknown.all():
+            customers_file = ds.files[C.CUSTOMERS].name
+            theirs = ", ".join(map(repr, ds.customers[C.CUSTOMER_ID].head(3)))
+            raise DataError(
+                str(path), f"none of the customer ids is in {customers_file}",
+                (mapping or {}).get(C.CUSTOMER_ID, C.CUSTOMER_ID),
+                values=orders[C.CUSTOMER_ID].unique()[:5].tolist(),
+                hint=f"ids in {customers_file} look like {theirs}; both files must use the "
+                     "same customer ids")
         if unknown.any():
             ids = orders.loc[unknown, C.CUSTOMER_ID].unique()
             ds.quality.append(QualityNote(

@@ -30,7 +30,8 @@ def segment_totals(facts: pd.DataFrame) -> pd.DataFrame:
             "end": int(f[C.ACTIVE_END].sum()),
             "kept": int((f[C.ACTIVE_START] & f[C.ACTIVE_END]).sum()),
             "new": int(f[C.ACQUIRED_IN_PERIOD].sum()),
-            "revenue": float(f[C.REVENUE].sum()),
+            # rounded to 1e-6 currency units: cent amounts that net to zero give 0, not 1e-15
+            "revenue": round(float(f[C.REVENUE].sum()), 6) + 0.0,
             "orders": int(f[C.ORDER_COUNT].sum()),
         }, dtype=object)
 

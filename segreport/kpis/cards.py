@@ -11,8 +11,24 @@ import yaml
 
 @lru_cache(maxsize=1)
 def load_cards() -> dict[str, dict[str, Any]]:
-    """All cards, keyed by KPI id."""
-    return yaml.safe_load(files("segreport.kpis").joinpath("cards.yaml").read_text(encoding="utf-8"))
+    """All cards, keyed by KPI id: ``cards.yaml`` and every ``cards_<family>.yaml`` beside it.
+
+    Raises
+    ------
+    ValueError
+        when two files define the same KPI id.
+    """
+    folder = files("segreport.kpis")
+    names = sorted(p.name for p in folder.iterdir()
+                   if p.name == "cards.yaml" or (p.name.startswith("cards_") and p.name.endswith(".yaml")))
+    cards: dict[str, dict[str, Any]] = {}
+    for name in names:
+        part = yaml.safe_load(folder.joinpath(name).read_text(encoding="utf-8")) or {}
+        clash = set(cards) & set(part)
+        if clash:
+            raise ValueError(f"KPI card(s) {sorted(clash)} defined twice (in {name})")
+        cards.update(part)
+    return cards
 
 
 def card(kpi: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
-"""One report: check the data, execute the notebook with papermill, render HTML, publish.
+"""One report: check the data, execute the notebook with papermill, render, publish.
 
 Writes ``{output_dir}/{period}/{business_unit or All}/`` with ``segment_report.ipynb``
-(executed), ``segment_report.html`` and ``kpis.csv``, all moved into place together.
+(executed), ``segment_report.html``, ``segment_report.pdf`` (when Chromium is installed)
+and ``kpis.csv``, all moved into place together.
 """
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from pathlib import Path
 import segreport
 from segreport import errors
 from segreport.config import ReportParams
-from segreport.data import period_facts, read_dataset
+from segreport.data import read_dataset
+from segreport.data.cache import write_validated
+from segreport.data.facts import check_period_in_data, select_business_unit
+from segreport.data.read import Dataset
 from segreport.period import Period
 from segreport.report.kernel import project_kernel
 from segreport.report.publish import (clear_stale_staging, new_staging_dir, publish_dir,
@@ -24,9 +28,13 @@ from segreport.report.render import render_html
 
 NOTEBOOK_NAME = "segment_report.ipynb"
 HTML_NAME = "segment_report.html"
+PDF_NAME = "segment_report.pdf"
 KPIS_NAME = "kpis.csv"
-STAGES = ("reading and checking the data", "running the notebook", "rendering HTML",
+FINGERPRINT_NAME = ".inputs.sha256"
+STAGES = ("reading and checking the data", "running the notebook", "rendering HTML and PDF",
           "publishing")
+
+Say = Callable[[str], None]
 
 
 def default_notebook() -> Path:
@@ -40,8 +48,12 @@ def stderr_progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def quiet(message: str) -> None:
+    """A progress sink that prints nothing (batch workers report through the bar)."""
+
+
 @contextmanager
-def stage(index: int, say: Callable[[str], None]) -> Iterator[None]:
+def stage(index: int, say: Say) -> Iterator[None]:
     started = time.perf_counter()
     say(f"segreport: [{index}/{len(STAGES)}] {STAGES[index - 1]} …")
     yield
@@ -81,35 +93,35 @@ def execute(notebook: Path, out: Path, parameters: dict) -> None:
             f"the notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from exc
 
 
-def run_report(params: ReportParams, notebook: Path | None = None,
-               say: Callable[[str], None] = stderr_progress) -> Path:
-    """Produce one report and return the folder it was published in.
+def read_checked(params: ReportParams) -> Dataset:
+    """Read and validate the data, and check the period and business unit against it."""
+    dataset = read_dataset(params.data_dir, params.columns)
+    check_period_in_data(dataset, Period.parse(params.period))
+    select_business_unit(dataset, params.business_unit)
+    return dataset
+
+
+def render_unit(params: ReportParams, validated: Path, notebook: Path, say: Say = quiet,
+                fingerprint: str | None = None) -> Path:
+    """Stages 2–4 for one unit, from an already validated copy of the data.
 
     Raises
     ------
     SegreportError
-        bad data or parameters (nothing is written).
+        a problem with the user's input the notebook found (nothing is written).
     NotebookError
         the notebook failed otherwise; the executed notebook is kept beside the report
-        folder as ``segment_report.failed.ipynb`` for debugging.
+        folder as ``{unit}.failed.ipynb`` for debugging.
     """
-    notebook = Path(notebook or default_notebook())
-    if not notebook.is_file():
-        raise errors.ConfigError(f"notebook not found: {notebook}")
-    period = Period.parse(params.period)
-    with stage(1, say):
-        dataset = read_dataset(params.data_dir, params.columns)
-        period_facts(dataset, period, params.business_unit, params.active_window_days)
-
     output_dir = Path(params.output_dir).resolve()
     final = report_dir(params.model_copy(update={"output_dir": str(output_dir)}))
-    clear_stale_staging(output_dir)
     staging = new_staging_dir(output_dir)
     try:
         parameters = params.notebook_parameters() | {
             "data_dir": str(Path(params.data_dir).resolve()),
             "output_dir": str(output_dir),
             "kpis_csv": str(staging / KPIS_NAME),
+            "validated_data": str(validated),
         }
         with stage(2, say):
             try:
@@ -122,12 +134,49 @@ def run_report(params: ReportParams, notebook: Path | None = None,
                     raise errors.NotebookError(str(exc), str(kept)) from exc
                 raise
         with stage(3, say):
-            title = f"Customer segment report {period.label} — {params.unit_label}"
+            title = f"Customer segment report {Period.parse(params.period).label} — {params.unit_label}"
             (staging / HTML_NAME).write_text(render_html(staging / NOTEBOOK_NAME, title),
                                              encoding="utf-8")
+            pdf_or_warn(staging / HTML_NAME, staging / PDF_NAME, say)
         with stage(4, say):
+            if fingerprint:
+                (staging / FINGERPRINT_NAME).write_text(fingerprint)
+            failed = final.parent / f"{final.name}.failed.ipynb"
+            failed.unlink(missing_ok=True)
             publish_dir(staging, final)
-        say(f"segreport: report written to {final}")
         return final
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def pdf_or_warn(html: Path, pdf: Path, say: Say) -> bool:
+    """Print ``html`` to ``pdf`` with Chromium; without Chromium, say how to install it."""
+    try:
+        from segreport.report.pdf import html_to_pdf
+    except ImportError:
+        return False
+    try:
+        html_to_pdf(html, pdf)
+    except errors.PdfEngineMissing as exc:
+        say(f"segreport: {exc}")
+        return False
+    return True
+
+
+def run_report(params: ReportParams, notebook: Path | None = None, say: Say = stderr_progress) -> Path:
+    """Produce one report and return the folder it was published in."""
+    notebook = Path(notebook or default_notebook())
+    if not notebook.is_file():
+        raise errors.ConfigError(f"notebook not found: {notebook}")
+    with stage(1, say):
+        dataset = read_checked(params)
+    output_dir = Path(params.output_dir).resolve()
+    clear_stale_staging(output_dir)
+    cache = new_staging_dir(output_dir)
+    try:
+        write_validated(dataset, cache)
+        final = render_unit(params, cache, notebook, say)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    say(f"segreport: report written to {final}")
+    return final

@@ -1,0 +1,171 @@
+"""Every business unit in one command: ``segreport batch``.
+
+The data is read and checked once, in this process, and written as a validated copy that
+every unit's notebook reads; the units then run in parallel worker processes. A unit that
+fails does not stop the others: its executed notebook is kept, the summary names it, and
+the exit status is non-zero. A unit whose inputs (data files, parameters, notebook and
+package code) have not changed since its last report is skipped unless ``force``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import segreport
+from segreport import columns as C
+from segreport import errors
+from segreport.config import ReportParams
+from segreport.data.cache import write_validated
+from segreport.data.read import Dataset
+from segreport.report.publish import clear_stale_staging, new_staging_dir
+from segreport.report.run import (FINGERPRINT_NAME, HTML_NAME, KPIS_NAME, NOTEBOOK_NAME,
+                                  default_notebook, read_checked, render_unit, report_dir,
+                                  stderr_progress)
+
+BY_CHOICES = (C.BUSINESS_UNIT,)
+
+
+@dataclass
+class UnitResult:
+    """What happened to one unit's report: ``done``, ``skipped`` or ``failed``."""
+
+    unit: str
+    period: str
+    status: str
+    folder: Path
+    error: str = ""
+    seconds: float = 0.0
+
+
+def units_in_data(dataset: Dataset, by: str = C.BUSINESS_UNIT) -> list[str]:
+    """The values of ``by`` found in the customers table, sorted."""
+    if by not in BY_CHOICES:
+        raise errors.ConfigError(f"--by {by!r}: only {', '.join(BY_CHOICES)} is supported")
+    if dataset.customers is None:
+        raise errors.ConfigError(
+            f"--by {by}: the data folder {dataset.data_dir} has no customers table to take "
+            f"{by} from")
+    return sorted(map(str, dataset.customers[by].dropna().unique()))
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def code_digest(notebook: Path) -> str:
+    """Hash of the notebook and of the package's code and cards."""
+    h = hashlib.sha256(Path(notebook).read_bytes())
+    root = Path(segreport.__file__).parent
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".yaml", ".j2", ".json") and path.is_file():
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def fingerprint(params: ReportParams, data_digest: str, code: str) -> str:
+    """What a unit's report depends on; equal fingerprints mean an identical report."""
+    relevant = params.model_dump(exclude={"output_dir"})
+    payload = json.dumps({"params": relevant, "data": data_digest, "code": code}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def is_current(params: ReportParams, digest: str) -> bool:
+    folder = report_dir(params)
+    marker = folder / FINGERPRINT_NAME
+    complete = all((folder / n).is_file() for n in (NOTEBOOK_NAME, HTML_NAME, KPIS_NAME))
+    return complete and marker.is_file() and marker.read_text().strip() == digest
+
+
+def _render_worker(params_json: str, validated: str, notebook: str, digest: str) -> tuple[str, str]:
+    """Run in a worker process: one unit's report. Returns (status, error message)."""
+    params = ReportParams.model_validate_json(params_json)
+    try:
+        render_unit(params, Path(validated), Path(notebook), fingerprint=digest)
+    except (errors.SegreportError, errors.NotebookError) as exc:
+        return "failed", str(exc)
+    except Exception as exc:  # one unit's bug must not stop the batch
+        return "failed", f"{type(exc).__name__}: {exc}"
+    return "done", ""
+
+
+def run_batch(params: ReportParams, periods: list[str] | None = None, units: list[str] | None = None,
+              workers: int = 2, force: bool = False, notebook: Path | None = None,
+              by: str = C.BUSINESS_UNIT, show_progress: bool = True) -> list[UnitResult]:
+    """One report per unit (and per period), in parallel; returns one result per report."""
+    from tqdm import tqdm
+
+    from segreport.report.index import write_index
+
+    notebook = Path(notebook or default_notebook())
+    periods = periods or [params.period]
+    say = stderr_progress if show_progress else (lambda _m: None)
+    started = time.perf_counter()
+    say("segreport: reading and checking the data once for every unit …")
+    first = params.model_copy(update={"period": periods[0], "business_unit": ""})
+    dataset = read_checked(first)
+    for period in periods[1:]:
+        read_checked_period(dataset, params.model_copy(update={"period": period}))
+    units = units or units_in_data(dataset, by)
+    output_dir = Path(params.output_dir).resolve()
+    clear_stale_staging(output_dir)
+    cache = new_staging_dir(output_dir)
+    results: list[UnitResult] = []
+    try:
+        write_validated(dataset, cache)
+        data_digest = hashlib.sha256(
+            "".join(_file_digest(p) for p in sorted(dataset.files.values())).encode()).hexdigest()
+        code = code_digest(notebook)
+        say(f"segreport: data ready in {time.perf_counter() - started:.1f} s; "
+            f"{len(units) * len(periods)} reports to make with {workers} workers")
+        jobs = []
+        for period in periods:
+            for unit in units:
+                p = ReportParams.model_validate(params.model_dump() | {
+                    "period": period, "business_unit": unit, "output_dir": str(output_dir)})
+                digest = fingerprint(p, data_digest, code)
+                if not force and is_current(p, digest):
+                    results.append(UnitResult(unit, period, "skipped", report_dir(p)))
+                    continue
+                jobs.append((p, digest))
+        ctx = multiprocessing.get_context("spawn")
+        bar = tqdm(total=len(jobs), unit="report", disable=not show_progress,
+                   desc=f"done 0 · failed 0 · remaining {len(jobs)}",
+                   bar_format="{desc} |{bar}| {n_fmt}/{total_fmt} reports [elapsed {elapsed}]")
+        done = failed = 0
+        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool:
+            futures = {pool.submit(_render_worker, p.model_dump_json(), str(cache), str(notebook),
+                                   digest): (p, time.perf_counter()) for p, digest in jobs}
+            for future in as_completed(futures):
+                p, t0 = futures[future]
+                status, error = future.result()
+                done += status == "done"
+                failed += status == "failed"
+                results.append(UnitResult(p.unit_label, p.period, status, report_dir(p), error,
+                                          time.perf_counter() - t0))
+                bar.set_description_str(f"done {done} · failed {failed} · remaining "
+                                        f"{len(jobs) - done - failed}")
+                bar.update()
+        bar.close()
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    for period in periods:
+        write_index(output_dir / period, [r for r in results if r.period == period])
+    return sorted(results, key=lambda r: (r.period, r.unit))
+
+
+def read_checked_period(dataset: Dataset, params: ReportParams) -> None:
+    from segreport.data.facts import check_period_in_data
+    from segreport.period import Period
+
+    check_period_in_data(dataset, Period.parse(params.period))

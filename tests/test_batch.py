@@ -1,0 +1,116 @@
+"""segreport batch: one report per unit, shared preparation, skip unchanged, failures kept."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from segreport.cli import main
+from segreport.data.sample import generate_sample
+
+UNITS = ["Online", "Retail", "Wholesale"]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("sample")
+    generate_sample(data, n_customers=240, fmt="csv")
+    return data
+
+
+def params_file(tmp_path: Path, data: Path, extra: str = "") -> Path:
+    path = tmp_path / "params.yaml"
+    path.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {tmp_path / 'out'}\n{extra}")
+    return path
+
+
+def batch(tmp_path: Path, data: Path, *args: str) -> int:
+    return main(["batch", "--params", str(params_file(tmp_path, data)), "--workers", "2", *args])
+
+
+def test_batch_makes_one_complete_report_per_unit_and_an_index(tmp_path, sample, capsys):
+    assert batch(tmp_path, sample) == 0
+    period = tmp_path / "out" / "2026Q3"
+    for unit in UNITS:
+        names = {p.name for p in (period / unit).iterdir()}
+        assert {"segment_report.html", "segment_report.ipynb", "kpis.csv"} <= names
+        kpis = pd.read_csv(period / unit / "kpis.csv")
+        assert set(kpis.business_unit) == {unit}
+    index = (period / "index.html").read_text()
+    for unit in UNITS:
+        assert f"href='{unit}/segment_report.html'" in index
+    assert "Net revenue" in index
+    # rerun: nothing changed, so every unit is skipped
+    capsys.readouterr()
+    assert batch(tmp_path, sample) == 0
+    err = capsys.readouterr().err
+    assert err.count("skipped") == 3
+    # --force remakes them
+    assert batch(tmp_path, sample, "--force") == 0
+    assert capsys.readouterr().err.count(" done ") == 3
+
+
+def test_unit_report_holds_only_its_own_customers(tmp_path, sample):
+    assert batch(tmp_path, sample, "--unit", "Retail", "--unit", "Online") == 0
+    customers = pd.read_csv(sample / "customers.csv")
+    online_ids = set(customers.loc[customers.business_unit == "Online", "customer_id"])
+    retail = tmp_path / "out" / "2026Q3" / "Retail"
+    text = "".join((retail / n).read_text() for n in ("segment_report.html", "segment_report.ipynb",
+                                                        "kpis.csv"))
+    assert not [cid for cid in online_ids if cid in text]
+    online_revenue = pd.read_csv(tmp_path / "out" / "2026Q3" / "Online" / "kpis.csv").query(
+        "segment == 'All' and kpi == 'revenue'").value.item()
+    assert f"{online_revenue:,.0f}" not in (retail / "segment_report.html").read_text()
+
+
+def test_one_failing_unit_does_not_stop_the_others(tmp_path, sample, capsys):
+    nb = nbformat.read("notebooks/segment_report.ipynb", 4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        'if business_unit == "Online":\n    raise RuntimeError("boom in Online")'))
+    broken = tmp_path / "broken.ipynb"
+    nbformat.write(nb, broken)
+    assert batch(tmp_path, sample, "--notebook", str(broken)) == 1
+    period = tmp_path / "out" / "2026Q3"
+    assert (period / "Retail" / "segment_report.html").exists()
+    assert (period / "Wholesale" / "segment_report.html").exists()
+    assert not (period / "Online").exists()
+    assert "boom in Online" in (period / "Online.failed.ipynb").read_text()
+    err = capsys.readouterr().err
+    assert "failed" in err and "boom in Online" in err
+    assert "failed" in (period / "index.html").read_text()
+
+
+def test_a_killed_batch_leaves_no_half_written_report(tmp_path, sample):
+    params = params_file(tmp_path, sample)
+    proc = subprocess.Popen([sys.executable, "-m", "segreport.cli", "batch", "--params",
+                             str(params), "--workers", "2"], stderr=subprocess.PIPE,
+                            start_new_session=True)
+    time.sleep(6)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    period = tmp_path / "out" / "2026Q3"
+    expected = {"segment_report.html", "segment_report.ipynb", "kpis.csv"}
+    for unit in UNITS:
+        folder = period / unit
+        assert not folder.exists() or expected <= {p.name for p in folder.iterdir()}
+    # the next run clears what the killed one left in the hidden staging folder
+    assert batch(tmp_path, sample) == 0
+    staging = tmp_path / "out" / ".staging"
+    assert not staging.exists() or not any(staging.iterdir())
+
+
+def test_secret_in_environment_reaches_no_output_file(tmp_path, sample, monkeypatch):
+    secret = "s3cr3t-Pa55word-never-written"
+    monkeypatch.setenv("SEGREPORT_SMTP_PASSWORD", secret)
+    monkeypatch.setenv("SEGREPORT_DB_PASSWORD", secret)
+    assert batch(tmp_path, sample, "--unit", "Retail") == 0
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
