@@ -20,7 +20,7 @@ from segreport.kpis.cards import load_cards
 ALL_COLOR = "#4d4d4d"
 MUTED = "#d9d9d9"
 TEXT = "#222222"
-BAND_COLORS = {"strong": "#1a9850", "moderate": "#f0a30a", "weak": "#d73027"}
+GOOD, MIDDLE, BAD = "#1a9850", "#f0a30a", "#d73027"
 _PALETTE = sns.color_palette("colorblind", 10).as_hex()
 WIDTH = 9.0
 
@@ -34,6 +34,19 @@ def set_theme() -> None:
         "xtick.color": TEXT, "ytick.color": TEXT, "grid.color": "#ececec",
         "axes.spines.top": False, "axes.spines.right": False,
     })
+
+
+def band_color(kpi: str, band: str) -> str:
+    """The colour of a band: green for the best band of its KPI, red for the worst, amber
+    between (the card's band order and ``higher_is_better`` decide which is best)."""
+    card = load_cards().get(kpi, {})
+    labels = [b["label"] for b in card.get("bands", [])]
+    if band not in labels:
+        return "#888888"
+    rank = labels.index(band) / max(len(labels) - 1, 1)  # 0 = top band (highest values)
+    if card.get("higher_is_better") is False:
+        rank = 1 - rank
+    return GOOD if rank < 0.34 else (BAD if rank > 0.66 else MIDDLE)
 
 
 def segment_colors(segments: Iterable[str]) -> dict[str, str]:
@@ -75,7 +88,7 @@ def growth_chart(kpis, colors: dict[str, str]) -> Figure:
     ax.barh(list(y), shown, color=[colors.get(s, ALL_COLOR) for s in values.index], height=0.6)
     for bound in bounds:
         ax.axvline(bound, color="#888888", lw=1, ls="--", zorder=0)
-        ax.text(bound, -0.55, f" {bound:g}%", color="#666666", fontsize=9, va="bottom")
+        ax.text(bound, len(values) - 0.45, f" {bound:g}%", color="#666666", fontsize=9, va="bottom")
     ax.axvline(0, color="#444444", lw=0.8)
     span = max([abs(v) for v in shown] + bounds)
     for i, (seg, v) in enumerate(values.items()):
@@ -168,6 +181,63 @@ def customer_flow_chart(kpis, colors: dict[str, str]) -> Figure:
     _chrome(ax, "Customers by segment", "Faded bar: active at start; solid: active at end; "
             "hatched: acquired during the quarter")
     return fig
+
+
+def kpi_bar_chart(kpis, kpi: str, colors: dict[str, str], title: str, subtitle: str = "") -> Figure:
+    """Horizontal bars of one KPI per segment (``All`` last, in grey) with its 95 % interval
+    as an error bar where the frame has one; a small-sample base is hatched and marked †."""
+    part = kpis[kpis[C.KPI] == kpi].set_index(C.SEGMENT)
+    order = [s for s in part.index if s != C.ALL_SEGMENTS] + [s for s in part.index if s == C.ALL_SEGMENTS]
+    part = part.reindex(order)
+    fig, ax = _figure(len(part))
+    y = list(range(len(part)))
+    values = part[C.VALUE].astype(float)
+    shown = values.fillna(0)
+    small = part[C.SMALL_SAMPLE].fillna(False).astype(bool) if C.SMALL_SAMPLE in part else [False] * len(part)
+    ax.barh(y, shown, color=[colors.get(s, ALL_COLOR) for s in part.index], height=0.6,
+            hatch=["//" if sm else "" for sm in small], edgecolor="white")
+    low, high = part.get(C.CI_LOW), part.get(C.CI_HIGH)
+    has_ci = low is not None and high is not None and (low.notna() & high.notna()).any()
+    if has_ci:
+        ok = (low.notna() & high.notna() & values.notna()).to_numpy()
+        err = [(values - low).where(ok, 0).clip(lower=0), (high - values).where(ok, 0).clip(lower=0)]
+        ax.errorbar(shown, y, xerr=err, fmt="none", ecolor="#333333", elinewidth=1.2, capsize=4)
+    unit = part[C.UNIT].dropna().iloc[0] if part[C.UNIT].notna().any() else ""
+    extent = [abs(v) for v in (list(shown) + (list(high.dropna()) + list(low.dropna()) if has_ci else []))]
+    top = max(extent + [1e-9])
+    right = max([0.0] + list(shown) + (list(high.dropna()) if has_ci else []))
+    for i, seg in enumerate(part.index):
+        v = values[seg]
+        text = "n/a" if math.isnan(v) else _short_value(v, unit)
+        if small[i] if isinstance(small, list) else small.iloc[i]:
+            text += " †"
+        anchor = (high[seg] if has_ci and not math.isnan(high[seg]) else max(shown[seg], 0))
+        ax.text(max(anchor, 0) + 0.02 * top, i, text, va="center", fontsize=10)
+    ax.set_yticks(y, list(part.index))
+    ax.invert_yaxis()
+    left = min([0.0] + list(shown) + (list(low.dropna()) if has_ci else []))
+    ax.set_xlim(left - 0.05 * top if left < 0 else 0, right + 0.3 * top)
+    ax.axvline(0, color="#444444", lw=0.8)
+    ax.grid(axis="y", visible=False)
+    notes = []
+    if has_ci:
+        notes.append("whiskers: 95% interval")
+    if any(small):
+        notes.append("† hatched: small sample (<30)")
+    _chrome(ax, title, "; ".join(x for x in [subtitle] + notes if x))
+    return fig
+
+
+def _short_value(value: float, unit: str) -> str:
+    if unit == "%":
+        return f"{value:.1f}%"
+    if unit.startswith("currency"):
+        return format_money(value)
+    if unit == "points":
+        return f"{value:+.1f}"
+    if unit == "months":
+        return f"{value:.1f} mo"
+    return f"{value:,.1f}"
 
 
 def format_money(value: float) -> str:

@@ -95,6 +95,11 @@ def sample(out_dir: str, n_customers: int, seed: int, fmt: str, subscription: bo
                err=True)
 
 
+from segreport.report.email_cli import email_command  # noqa: E402
+
+cli.add_command(email_command)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, turn our errors into a message and an exit status."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])

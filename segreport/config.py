@@ -33,6 +33,9 @@ class ReportParams(BaseModel):
     active_window_days: int = Field(365, gt=0)
     output_dir: str = "output"
     columns: dict[str, dict[str, str]] = Field(default_factory=dict)
+    gross_margin_pct: float = Field(30.0, ge=0, le=100)
+    segment_by: str = "segment"
+    email: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("period", mode="before")
     @classmethod
@@ -60,6 +63,12 @@ class ReportParams(BaseModel):
         if not value.strip():
             raise ValueError("must name a folder, e.g. data/sample or output")
         return value
+
+    @field_validator("segment_by", mode="before")
+    @classmethod
+    def _segment_by(cls, value: Any) -> str:
+        text = "" if value is None else str(value).strip()
+        return text or "segment"
 
     @field_validator("columns")
     @classmethod
@@ -101,7 +110,8 @@ class ReportParams(BaseModel):
         return self.business_unit or "All"
 
     def notebook_parameters(self) -> dict[str, Any]:
-        return self.model_dump()
+        """What the notebook's parameters cell receives (the email settings stay out)."""
+        return self.model_dump(exclude={"email"})
 
 
 def parse_set(items: list[str] | tuple[str, ...]) -> dict[str, Any]:

@@ -21,6 +21,9 @@ DEFAULTS = {
     "active_window_days": 365,
     "output_dir": "output",
     "columns": {},
+    "gross_margin_pct": 30.0,
+    "segment_by": "segment",
+    "email": {},
 }
 
 
@@ -58,13 +61,12 @@ def test_the_defaults_match_the_model():
 
 
 def test_values_from_the_file_replace_the_defaults(tmp_path):
-    path = write_params(tmp_path, {"data_dir": "d", "period": "2025Q4", "business_unit": "Retail",
-                                   "active_window_days": 90, "output_dir": "o",
-                                   "columns": {"orders": {"amount": "amt"}}})
-    params = load_params(path)
-    assert params.model_dump() == {"data_dir": "d", "period": "2025Q4", "business_unit": "Retail",
-                                   "active_window_days": 90, "output_dir": "o",
-                                   "columns": {"orders": {"amount": "amt"}}}
+    given = {"data_dir": "d", "period": "2025Q4", "business_unit": "Retail",
+             "active_window_days": 90, "output_dir": "o", "columns": {"orders": {"amount": "amt"}},
+             "gross_margin_pct": 42.5, "segment_by": "region",
+             "email": {"sender": "a@example.com"}}
+    params = load_params(write_params(tmp_path, given))
+    assert params.model_dump() == given
     assert params.unit_label == "Retail"
 
 
@@ -92,9 +94,10 @@ def test_numbers_are_read_as_names_where_a_name_is_expected(tmp_path):
     assert params.data_dir == "2026" and params.business_unit == "10"
 
 
-def test_notebook_parameters_are_plain_values():
+def test_notebook_parameters_are_plain_values_without_the_email_settings():
+    defaults = {k: v for k, v in DEFAULTS.items() if k != "email"}
     assert load_params(None, ["columns.orders.amount=amt"]).notebook_parameters() == {
-        **DEFAULTS, "columns": {"orders": {"amount": "amt"}}}
+        **defaults, "columns": {"orders": {"amount": "amt"}}}
 
 
 # --- --set parsing ---------------------------------------------------------------------

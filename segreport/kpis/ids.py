@@ -35,3 +35,8 @@ NPS_CHANGE = "nps_change"
 BRAND_EQUITY_INDEX = "brand_equity_index"
 CUSTOMER_INSIGHT_PENETRATION = "customer_insight_penetration"
 VOICE_KPIS = (CSAT, CSI, NPS, NPS_CHANGE, BRAND_EQUITY_INDEX, CUSTOMER_INSIGHT_PENETRATION)
+
+# --- behavioural segmentation (segreport.kpis.segmentation) ------------------------------
+SEGMENT_COUNT = "segment_count"
+SEGMENT_SEPARATION = "segment_separation"
+SEGMENTATION_KPIS = (SEGMENT_COUNT, SEGMENT_SEPARATION)

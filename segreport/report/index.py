@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from segreport import columns as C
-from segreport.charts import BAND_COLORS
+from segreport.charts import band_color
 from segreport.kpis import ids
 from segreport.report.sections import format_value
 
@@ -50,7 +50,7 @@ def index_html(period_dir: Path, results: list) -> str:
             text = format_value(value, unit)
             if k == ids.SEGMENT_GROWTH_RATE and not math.isnan(value):
                 text = f"{value:+.1f}%"
-            style = _CELL + (f";border-left:4px solid {BAND_COLORS[band]}" if band in BAND_COLORS else "")
+            style = _CELL + (f";border-left:4px solid {band_color(k, band)}" if band else "")
             cells.append(f"<td style='{style}'>{text}{' ' + band if band else ''}</td>")
         links = " · ".join(x for x in (_link(folder, "segment_report.html", "HTML"),
                                        _link(folder, "segment_report.pdf", "PDF"),
@@ -79,5 +79,8 @@ def write_index(period_dir: Path, results: list) -> Path:
     fd, tmp = tempfile.mkstemp(dir=period_dir, prefix=".index-", suffix=".html")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(index_html(period_dir, results))
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
     os.replace(tmp, path)
     return path

@@ -22,6 +22,14 @@ def safe_name(text: str) -> str:
 
 
 def _pid_alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie left by a killed run counts as gone)."""
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.parent.parent.is_dir() and Path("/proc/self").exists():
+        try:
+            state = stat.read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state not in ("Z", "X")
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -46,7 +54,15 @@ def new_staging_dir(output_dir: Path) -> Path:
     """A fresh folder on the same file system as ``output_dir`` (so a rename is atomic)."""
     root = output_dir / STAGING
     root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
+    folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
+    folder.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a report folder is not
+    return folder
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def publish_dir(staging: Path, final: Path) -> Path:

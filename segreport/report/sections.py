@@ -7,6 +7,7 @@ from the data (segment and unit names) is escaped.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from segreport import columns as C
-from segreport.charts import BAND_COLORS, segment_colors
+from segreport.charts import band_color, segment_colors
 from segreport.data.read import Dataset
 from segreport.kpis import ids
 from segreport.kpis.cards import card, kpi_name, load_cards
@@ -29,9 +30,14 @@ _SHORT = {ids.CUSTOMERS_START: "Active at start", ids.CUSTOMERS_END: "Active at 
           ids.NEW_CUSTOMERS: "New", ids.SEGMENT_GROWTH_RATE: "Growth",
           ids.ACQUISITION_RATE: "Acquisition", ids.RETENTION_RATE: "Retention",
           ids.CHURN_RATE: "Churn", ids.REVENUE: "Net revenue", ids.ORDERS: "Orders",
-          ids.AVERAGE_ORDER_VALUE: "Avg order value", ids.SALES_CONTRIBUTION: "Share of sales"}
-_CELL = "padding:5px 7px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap"
-_HEAD = ("padding:5px 7px;border-bottom:2px solid #444;text-align:right;font-weight:600;"
+          ids.AVERAGE_ORDER_VALUE: "Avg order value", ids.SALES_CONTRIBUTION: "Share of sales",
+          ids.CLV: "CLV", ids.CLV_GROWTH: "CLV growth", ids.CAC: "CAC",
+          ids.CAC_PAYBACK_MONTHS: "CAC payback", ids.RETENTION_COST: "Retention cost",
+          ids.MARKET_SHARE: "Market share", ids.SEGMENTATION_EFFICIENCY: "Cost per segment",
+          ids.CSAT: "CSAT", ids.CSI: "CSI", ids.NPS: "NPS", ids.NPS_CHANGE: "NPS change",
+          ids.BRAND_EQUITY_INDEX: "Brand equity", ids.CUSTOMER_INSIGHT_PENETRATION: "Insight penetration"}
+_CELL = "padding:4px 6px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap"
+_HEAD = ("padding:4px 6px;border-bottom:2px solid #444;text-align:right;font-weight:600;"
          "vertical-align:bottom")
 _TABLE = "border-collapse:collapse;font-size:13px;font-family:Helvetica,Arial,sans-serif"
 
@@ -42,15 +48,19 @@ def format_value(value: float, unit: str) -> str:
         return "—"
     if unit == "%":
         return f"{value:.1f}%"
-    if unit in ("customers", "orders"):
+    if unit in ("customers", "orders", "currency", "segments"):
         return f"{value:,.0f}"
-    if unit == "currency":
-        return f"{value:,.0f}"
+    if unit == "points":
+        return f"{value:+.1f}"
+    if unit == "months":
+        return f"{value:.1f} mo"
+    if unit.startswith("index"):
+        return f"{value:.1f}"
     return f"{value:,.2f}"
 
 
 def title(period: str, business_unit: str, data_dir: str, dataset: Dataset,
-          active_window_days: int) -> HTML:
+          active_window_days: int, segment_by: str = C.SEGMENT) -> HTML:
     """The report's heading: quarter with its dates, business unit, data and activity rule."""
     p = Period.parse(period)
     unit = business_unit or "All business units"
@@ -59,69 +69,207 @@ def title(period: str, business_unit: str, data_dir: str, dataset: Dataset,
     else:
         rule = (f"a customer is active when they ordered in the {active_window_days} days before "
                 "the date")
+    cut = "" if segment_by == C.SEGMENT else f" · segments: {escape(segment_by)}"
     return HTML(
         f"<h1 style='margin-bottom:4px'>Customer segment report — {escape(p.label)}</h1>"
         f"<p style='font-size:16px;margin-top:0;color:#444'><b>{escape(unit)}</b> · quarter "
-        f"{p.start:%d %b %Y} – {p.last_day:%d %b %Y}</p>"
+        f"{p.start:%d %b %Y} – {p.last_day:%d %b %Y}{cut}</p>"
         f"<p style='font-size:13px;color:#666'>Data: {escape(Path(data_dir).name or str(data_dir))}"
         f" · {escape(rule)}.</p>")
 
 
-def _kpi_cell(row: pd.Series | None) -> str:
+def _box(text: str) -> str:
+    return (f"<p style='font-size:14px;background:#f6f6f6;border-left:4px solid #999;"
+            f"padding:8px 12px'>{text}</p>")
+
+
+def _missing_html(missing: dict[str, str]) -> str:
+    items = "".join(f"<li><b>{escape(_SHORT.get(k, kpi_name(k)))}</b>: {escape(v)}</li>"
+                    for k, v in missing.items())
+    return (f"<div style='font-size:13px;background:#f6f6f6;border-left:4px solid #999;padding:6px 12px'>"
+            f"Not shown for lack of input data — add these to the data folder to enable them:"
+            f"<ul style='margin:4px 0'>{items}</ul></div>")
+
+
+def kpi_section(q, kpi_ids: Sequence[str]) -> HTML:
+    """A table of the given KPIs, and what input would enable those that are missing."""
+    missing = {k: q.missing[k] for k in kpi_ids if k in q.missing}
+    present = [k for k in kpi_ids if k not in missing and k in set(q.kpis[C.KPI])]
+    html = kpi_table_html(q.kpis, present, q.colors) if present else ""
+    return HTML(html + (_missing_html(missing) if missing else ""))
+
+
+def kpi_chart(q, kpi: str, title_text: str, subtitle: str = ""):
+    """The KPI's bar chart with intervals, or a line saying why it is not shown."""
+    from segreport.charts import kpi_bar_chart
+
+    if kpi in q.missing:
+        return HTML(_missing_html({kpi: q.missing[kpi]}))
+    part = q.kpis[q.kpis[C.KPI] == kpi]
+    if part.empty or part[C.VALUE].isna().all():
+        why = part[C.NOTE].dropna().iloc[0] if len(part) and part[C.NOTE].notna().any() else "no data"
+        return HTML(_box(f"{escape(title_text)}: no value to chart ({escape(str(why))})."))
+    return kpi_bar_chart(q.kpis, kpi, q.colors, title_text, subtitle)
+
+
+def rfm_intro(q) -> HTML:
+    """How the RFM scores are made and how many customers were scored."""
+    from segreport.kpis.segmentation import RFM_CONVENTION
+
+    n = len(q.behaviour.rfm)
+    return HTML(f"<p style='font-size:13px;color:#444'>{n:,} customers with an order in the 12 months "
+                f"before the quarter end are scored. {escape(RFM_CONVENTION)}</p>")
+
+
+def cluster_summary(q) -> HTML:
+    """Chosen number of behaviour groups, the quality measure, and a profile table."""
+    result = q.behaviour.clusters
+    if result.empty:
+        return HTML(_box(f"No behaviour groups: {escape(result.reason)}"))
+    from segreport.kpis import segmentation as S
+
+    tried = ", ".join(f"k={k}: {v:.2f}" for k, v in sorted(result.silhouettes.items()))
+    p = result.profile
+    head = ("Group", "Customers", "Days since last order<br>mean · median",
+            "Orders, 12 months<br>mean · median", "Net spend, 12 months<br>mean · median",
+            "Most common segment")
+    rows = []
+    for name, r in p.iterrows():
+        rows.append(
+            f"<tr><th style='{_CELL};text-align:left'>{int(r[S.GROUP])}. {escape(str(name))}</th>"
+            f"<td style='{_CELL}'>{int(r[S.CUSTOMERS]):,} ({r[S.SHARE]:.0f}%)</td>"
+            f"<td style='{_CELL}'>{r[S.RECENCY_MEAN]:,.0f} · {r[S.RECENCY_MEDIAN]:,.0f}</td>"
+            f"<td style='{_CELL}'>{r[S.FREQUENCY_MEAN]:,.1f} · {r[S.FREQUENCY_MEDIAN]:,.0f}</td>"
+            f"<td style='{_CELL}'>{r[S.MONETARY_MEAN]:,.0f} · {r[S.MONETARY_MEDIAN]:,.0f}</td>"
+            f"<td style='{_CELL};text-align:left'>{escape(str(r[S.DOMINANT_SEGMENT]))} "
+            f"({r[S.DOMINANT_SHARE]:.0f}%)</td></tr>")
+    table = (f"<table style='{_TABLE}'><thead><tr>"
+             + "".join(f"<th style='{_HEAD}'>{h}</th>" for h in head)
+             + f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    return HTML(
+        f"<p style='font-size:14px'>k-means on log recency, frequency and spend found "
+        f"<b>{result.k} groups</b> among {result.n_customers:,} customers; the number of groups "
+        f"(3 to 5) was chosen by the highest <b>silhouette score</b> (−1 to 1; higher = better "
+        f"separated), computed on {result.sample_size:,} customers: {tried}. "
+        f"Segment count and separation are also in kpis.csv (<code>segment_count</code>, "
+        f"<code>segment_separation</code>).</p><div style='font-size:12px;overflow-x:auto'>{table}</div>")
+
+
+def migration_section(q):
+    """The RFM migration heatmap, or why there is none."""
+    from segreport.charts_segmentation import migration_heatmap
+
+    if q.prev_facts is None:
+        return HTML(_box("No previous quarter in the data, so no migration to show."))
+    return migration_heatmap(q.behaviour.migration_shares, q.behaviour.migration)
+
+
+def _kpi_cell(row: pd.Series | None, show_previous: bool) -> str:
     if row is None:
         return f"<td style='{_CELL}'>—</td>"
-    text = format_value(row[C.VALUE], row[C.UNIT])
-    if row[C.KPI] == ids.SEGMENT_GROWTH_RATE and not math.isnan(row[C.VALUE]):
-        text = f"{row[C.VALUE]:+.1f}%"
-    band = row[C.BAND]
+    kpi, value, unit = row[C.KPI], row[C.VALUE], row[C.UNIT]
+    text = format_value(value, unit)
+    if kpi == ids.SEGMENT_GROWTH_RATE and not math.isnan(value):
+        text = f"{value:+.1f}%"
     style = _CELL
+    band = row[C.BAND]
     if band:
-        color = BAND_COLORS.get(band, "#888")
+        color = band_color(kpi, band)
         style += f";background:{color}22;border-left:4px solid {color}"
         text += (f"<br><span style='font-size:10px;color:{color};font-weight:700;letter-spacing:.5px'>"
                  f"{escape(band.upper())}</span>")
-    marker = " *" if isinstance(row[C.NOTE], str) and row[C.NOTE] else ""
-    return f"<td style='{style}'>{text}{marker}</td>"
+    if bool(row.get(C.SMALL_SAMPLE, False)):
+        text += " †"
+    if isinstance(row[C.NOTE], str) and row[C.NOTE].startswith("not defined"):
+        text += " *"
+    extra = []
+    low, high = row.get(C.CI_LOW, math.nan), row.get(C.CI_HIGH, math.nan)
+    if not (pd.isna(low) or pd.isna(high)):
+        extra.append(f"{format_value(low, unit)} to {format_value(high, unit)}")
+    prev = row.get(C.PREVIOUS_VALUE, math.nan)
+    if show_previous and not pd.isna(prev):
+        extra.append(f"prev {format_value(prev, unit)}")
+    if extra:
+        text += f"<br><span style='font-size:10.5px;color:#666'>{'<br>'.join(extra)}</span>"
+    return f"<td style='{style}'>{text}</td>"
 
 
-def scorecard_html(kpis: pd.DataFrame, colors: dict[str, str] | None = None) -> str:
-    """Segments × KPIs as an HTML table; growth cells coloured by band; notes underneath."""
-    colors = colors or segment_colors(kpis[C.SEGMENT])
-    shown = [k for k in SCORECARD_KPIS if k in set(kpis[C.KPI])]
+def _segments_in_order(kpis: pd.DataFrame) -> list[str]:
     segments = [s for s in dict.fromkeys(kpis[C.SEGMENT]) if s != C.ALL_SEGMENTS]
-    segments += [C.ALL_SEGMENTS] if C.ALL_SEGMENTS in set(kpis[C.SEGMENT]) else []
-    lookup = {(r[C.SEGMENT], r[C.KPI]): r for _, r in kpis.iterrows()}
+    return segments + ([C.ALL_SEGMENTS] if C.ALL_SEGMENTS in set(kpis[C.SEGMENT]) else [])
+
+
+def kpi_table_html(kpis: pd.DataFrame, kpi_ids: Sequence[str], colors: dict[str, str] | None = None,
+                   show_previous: bool = True) -> str:
+    """Segments × the given KPIs as an HTML table.
+
+    Each cell shows the value, its band (coloured), the 95 % interval where there is one,
+    the previous quarter's value, † for a small sample and * for an undefined value; the
+    notes and the bands are explained under the table.
+    """
+    colors = colors or segment_colors(kpis[C.SEGMENT])
+    shown = [k for k in kpi_ids if k in set(kpis[C.KPI])]
+    part = kpis[kpis[C.KPI].isin(shown)]
+    lookup = {(r[C.SEGMENT], r[C.KPI]): r for _, r in part.iterrows()}
     head = "".join(f"<th style='{_HEAD}'>{escape(_SHORT.get(k, kpi_name(k)))}</th>" for k in shown)
     body = []
-    for seg in segments:
+    for seg in _segments_in_order(part):
         label = "All (whole unit)" if seg == C.ALL_SEGMENTS else seg
         swatch = (f"<span style='display:inline-block;width:10px;height:10px;border-radius:2px;"
                   f"background:{colors.get(seg, '#4d4d4d')};margin-right:6px'></span>")
         weight = "font-weight:700;border-top:2px solid #444;" if seg == C.ALL_SEGMENTS else ""
-        cells = "".join(_kpi_cell(lookup.get((seg, k))) for k in shown)
+        cells = "".join(_kpi_cell(lookup.get((seg, k)), show_previous) for k in shown)
         body.append(f"<tr style='{weight}'><th style='{_CELL};text-align:left;{weight}'>{swatch}"
                     f"{escape(str(label))}</th>{cells}</tr>")
-    notes = kpis[(kpis[C.NOTE].fillna("") != "") & kpis[C.KPI].isin(shown)]
-    foot = ""
-    if len(notes):
-        items = []
-        for note, part in notes.groupby(C.NOTE, sort=False):
-            where = "; ".join(f"{escape(str(seg))}: {', '.join(_SHORT.get(k, k).lower() for k in g[C.KPI])}"
-                              for seg, g in part.groupby(C.SEGMENT, sort=False))
-            items.append(f"<li>{escape(note)} — {where}</li>")
-        foot = ("<p style='font-size:12px;color:#555;margin:6px 0 0'>* Empty cells (—):</p>"
-                f"<ul style='font-size:12px;color:#555;margin-top:2px'>{''.join(items)}</ul>")
-    legend = " ".join(
-        f"<span style='border-left:4px solid {c};background:{c}22;padding:1px 6px;margin-right:6px'>"
-        f"{b}</span>" for b, c in BAND_COLORS.items())
     return (f"<table style='{_TABLE}'><thead><tr><th style='{_HEAD};text-align:left'>Segment</th>"
-            f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-            f"<p style='font-size:12px;color:#555'>Growth bands (seed definition): strong ≥ 10%, "
-            f"moderate 5% to &lt;10%, weak &lt; 5%. {legend}</p>{foot}")
+            f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{_table_notes(part, shown)}")
+
+
+def _table_notes(part: pd.DataFrame, shown: Sequence[str]) -> str:
+    cards = load_cards()
+    lines = []
+    for kpi in shown:
+        bands = cards.get(kpi, {}).get("bands")
+        if bands:
+            text = ", ".join(
+                f"<span style='border-left:4px solid {band_color(kpi, b['label'])};padding-left:4px'>"
+                f"{escape(b['label'])}</span> "
+                + (f"≥ {b['min']:g}" if b["min"] is not None else "below") for b in bands)
+            lines.append(f"{escape(_SHORT.get(kpi, kpi_name(kpi)))} bands: {text}.")
+    if part[C.SMALL_SAMPLE].fillna(False).astype(bool).any():
+        lines.append("† small sample: fewer than 30 observations behind the value; read it with "
+                     "its interval.")
+    if (part[C.CI_LOW].notna()).any():
+        lines.append("Second line: 95% interval.")
+    undefined = part[part[C.NOTE].fillna("").str.startswith("not defined")]
+    items = []
+    for note, group in undefined.groupby(C.NOTE, sort=False):
+        where = "; ".join(f"{escape(str(seg))}: {', '.join(_SHORT.get(k, kpi_name(k)).lower() for k in g[C.KPI])}"
+                          for seg, g in group.groupby(C.SEGMENT, sort=False))
+        items.append(f"<li>{escape(note)} — {where}</li>")
+    other = part[part[C.NOTE].fillna("").ne("") & ~part[C.NOTE].fillna("").str.startswith("not defined")]
+    for note, group in other.groupby(C.NOTE, sort=False):
+        who = ", ".join(sorted({escape(str(s)) for s in group[C.SEGMENT]}))
+        kpi_names = ", ".join(sorted({_SHORT.get(k, kpi_name(k)) for k in group[C.KPI]}))
+        items.append(f"<li>{escape(kpi_names)} ({who}): {escape(note)}</li>")
+    out = "".join(f"<p style='font-size:12px;color:#555;margin:4px 0'>{line}</p>" for line in lines)
+    if items:
+        out += ("<p style='font-size:12px;color:#555;margin:6px 0 0'>Notes (* = not defined):</p>"
+                f"<ul style='font-size:12px;color:#555;margin-top:2px'>{''.join(items)}</ul>")
+    return out
+
+
+def scorecard_html(kpis: pd.DataFrame, colors: dict[str, str] | None = None) -> str:
+    """The executive scorecard: segments × the base KPIs."""
+    return kpi_table_html(kpis, SCORECARD_KPIS, colors)
 
 
 def scorecard(kpis: pd.DataFrame, colors: dict[str, str] | None = None) -> HTML:
     return HTML(scorecard_html(kpis, colors))
+
+
+def kpi_table(kpis: pd.DataFrame, kpi_ids: Sequence[str], colors: dict[str, str] | None = None) -> HTML:
+    return HTML(kpi_table_html(kpis, kpi_ids, colors))
 
 
 def narrative_html(kpis: pd.DataFrame, colors: dict[str, str] | None = None) -> HTML:
@@ -158,20 +306,35 @@ def data_quality(dataset: Dataset, facts: pd.DataFrame, business_unit: str = "")
 
 
 def definitions(kpis: pd.DataFrame) -> HTML:
-    """The definition card of every KPI in the frame: definition, formula, bands."""
+    """The definition card of every KPI in the frame: definition, formula, measurement,
+    bands, diagnostic questions, tips, risks and related KPIs."""
     cards = load_cards()
     parts = []
     for kpi in dict.fromkeys(kpis[C.KPI]):
         if kpi not in cards:
             continue
         c = card(kpi)
-        bands = c.get("bands")
-        band_text = ("<br><i>Bands:</i> " + "; ".join(
-            f"{escape(b['label'])} {'≥ ' + format(b['min'], 'g') + '%' if b['min'] is not None else 'below'}"
-            f" — {escape(b.get('meaning', ''))}" for b in bands)) if bands else ""
-        parts.append(f"<p style='font-size:13px'><b>{escape(c['name'])}</b> (<code>{kpi}</code>, "
-                     f"{escape(c['unit'])}): {escape(c['definition'])}<br><i>Formula:</i> "
-                     f"{escape(c['formula'])}{band_text}</p>")
+        rows = [f"<b style='font-size:14px'>{escape(c['name'])}</b> <code>{kpi}</code> "
+                f"<span style='color:#666'>({escape(str(c.get('unit', '')))}"
+                + ("" if "higher_is_better" not in c else
+                   (", higher is better" if c["higher_is_better"] else ", lower is better"))
+                + f")</span><br>{escape(c.get('definition', ''))}",
+                f"<i>Formula:</i> {escape(c.get('formula', ''))}"]
+        if c.get("measurement"):
+            rows.append(f"<i>Measurement:</i> {escape(c['measurement'])}")
+        if c.get("bands"):
+            rows.append("<i>Bands:</i> " + "; ".join(
+                f"{escape(b['label'])} "
+                + (f"≥ {b['min']:g}" if b["min"] is not None else "below")
+                + (f" — {escape(b['meaning'])}" if b.get("meaning") else "") for b in c["bands"]))
+        for key, label in (("diagnostics", "Questions to ask"), ("tips", "What to do"),
+                           ("risks", "Watch out")):
+            if c.get(key):
+                rows.append(f"<i>{label}:</i> " + " · ".join(escape(t) for t in c[key]))
+        if c.get("related"):
+            rows.append("<i>Related:</i> " + ", ".join(escape(kpi_name(r)) for r in c["related"]))
+        parts.append("<div style='font-size:12.5px;margin:0 0 14px;break-inside:avoid'>"
+                     + "<br>".join(rows) + "</div>")
     return HTML("".join(parts))
 
 
@@ -179,6 +342,8 @@ def kpis_for_csv(kpis: pd.DataFrame, period: str, business_unit: str) -> pd.Data
     """The tidy frame in the column order of ``kpis.csv``."""
     out = kpis.assign(**{C.PERIOD: Period.parse(period).label,
                          C.BUSINESS_UNIT: business_unit or C.ALL_SEGMENTS})
+    if C.PREVIOUS_VALUE not in out:
+        out[C.PREVIOUS_VALUE] = math.nan
     return out[list(C.KPI_CSV_COLUMNS)]
 
 

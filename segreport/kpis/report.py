@@ -1,0 +1,211 @@
+"""Every KPI family of the report together, for one period and business unit.
+
+The notebook calls :func:`report_kpis` once; the families stay independent, pure and
+separately tested.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from segreport import columns as C
+from segreport.data.facts import check_period_in_data, select_business_unit, customer_facts
+from segreport.data.read import Dataset
+from segreport.errors import ConfigError
+from segreport.kpis import ids
+from segreport.kpis.base import base_kpis
+from segreport.kpis.value import missing_inputs, value_kpis
+from segreport.kpis.voice import voice_kpis
+from segreport.period import Period
+
+RFM = "rfm"
+NO_RECENT_ORDER = "No order in 12 months"
+
+VALUE_SECTION = (ids.CLV, ids.CLV_GROWTH, ids.CAC, ids.CAC_PAYBACK_MONTHS, ids.RETENTION_COST,
+                 ids.MARKET_SHARE)
+VOICE_SECTION = ids.VOICE_KPIS
+SURVEY_COLUMNS = f"{C.SURVEYS} ({C.CUSTOMER_ID}, {C.RESPONSE_DATE}, {C.NPS}, {C.CSAT}; optional {C.AWARE}, {C.PERCEIVED_QUALITY})"
+
+
+def segment_by_choices(dataset: Dataset) -> list[str]:
+    """What ``segment_by`` may name: a text column of the customers table, or ``rfm``."""
+    text_columns = [c.name for c in C.CONTRACT[C.CUSTOMERS].columns if c.kind == "text"]
+    present = [c for c in text_columns if dataset.customers is not None and c in dataset.customers]
+    return present + [RFM]
+
+
+def resegment(facts: pd.DataFrame, dataset: Dataset, segment_by: str, end: pd.Timestamp) -> pd.DataFrame:
+    """``facts`` with its ``segment`` column re-cut by ``segment_by``.
+
+    ``segment`` keeps the customers table's segments; another customers column (e.g.
+    ``region``) takes its values (empty → ``Unassigned``); ``rfm`` takes each customer's
+    named RFM segment at ``end`` (customers without an order in the year before ``end``:
+    ``No order in 12 months``). Returns a new frame.
+    """
+    if segment_by == C.SEGMENT:
+        return facts
+    if segment_by not in segment_by_choices(dataset):
+        raise ConfigError(f"segment_by {segment_by!r}: choose one of "
+                          f"{', '.join(segment_by_choices(dataset))}")
+    out = facts.copy()
+    if segment_by == RFM:
+        from segreport.kpis.segmentation import RFM_SEGMENT, rfm_scores
+
+        names = rfm_scores(facts, end)[RFM_SEGMENT].astype(str)
+        out[C.SEGMENT] = names.reindex(out.index).fillna(NO_RECENT_ORDER)
+    else:
+        values = dataset.customers.set_index(C.CUSTOMER_ID)[segment_by]
+        out[C.SEGMENT] = values.reindex(out.index).astype(object).where(lambda v: v.notna(), C.UNASSIGNED).astype(str)
+    return out
+
+
+def unit_facts(dataset: Dataset, period: Period, business_unit: str = "", active_window_days: int = 365,
+               segment_by: str = C.SEGMENT) -> pd.DataFrame:
+    """Per-customer facts of one unit for ``period``, segmented by ``segment_by``."""
+    check_period_in_data(dataset, period)
+    orders, customers = select_business_unit(dataset, business_unit)
+    facts = customer_facts(orders, customers, period.start, period.end, active_window_days)
+    return resegment(facts, dataset, segment_by, period.end)
+
+
+def previous_facts(dataset: Dataset, period: Period, business_unit: str = "", active_window_days: int = 365,
+                   segment_by: str = C.SEGMENT) -> pd.DataFrame | None:
+    """Facts of the quarter before ``period``; ``None`` when the orders do not reach it."""
+    try:
+        return unit_facts(dataset, period.previous(), business_unit, active_window_days, segment_by)
+    except ConfigError:
+        return None
+
+
+def report_kpis(facts: pd.DataFrame, prev_facts: pd.DataFrame | None, dataset: Dataset,
+                period: Period, business_unit: str = "", gross_margin_pct: float = 30.0) -> pd.DataFrame:
+    """Base, value and voice KPIs of one period in one tidy frame."""
+    prev = period.previous()
+    frames = [
+        base_kpis(facts),
+        value_kpis(facts, prev_facts, dataset.tables, period.label, business_unit, gross_margin_pct),
+    ]
+    if dataset.tables.get(C.SURVEYS) is not None:
+        frames.append(voice_kpis(facts, dataset.tables[C.SURVEYS], dataset.customers, period.start,
+                                 period.end, prev.start, prev.end))
+    return pd.concat([f for f in frames if len(f)], ignore_index=True)
+
+
+def with_previous(kpis: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """``kpis`` with a ``previous_value`` column: the same KPI and segment last quarter."""
+    out = kpis.copy()
+    if previous is None or previous.empty:
+        out[C.PREVIOUS_VALUE] = math.nan
+        return out
+    prev = previous.set_index([C.KPI, C.SEGMENT])[C.VALUE]
+    keys = pd.MultiIndex.from_frame(out[[C.KPI, C.SEGMENT]])
+    out[C.PREVIOUS_VALUE] = prev.reindex(keys).to_numpy()
+    return out
+
+
+def quarter_kpis(dataset: Dataset, period: Period, business_unit: str = "", active_window_days: int = 365,
+                 segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """The facts, the KPIs (with last quarter's values beside) and last quarter's facts."""
+    facts = unit_facts(dataset, period, business_unit, active_window_days, segment_by)
+    prev_facts = previous_facts(dataset, period, business_unit, active_window_days, segment_by)
+    kpis = report_kpis(facts, prev_facts, dataset, period, business_unit, gross_margin_pct)
+    previous = None
+    if prev_facts is not None:
+        before = previous_facts(dataset, period.previous(), business_unit, active_window_days, segment_by)
+        previous = report_kpis(prev_facts, before, dataset, period.previous(), business_unit,
+                               gross_margin_pct)
+    return facts, with_previous(kpis, previous), prev_facts
+
+
+def missing_for(dataset: Dataset, kpi_ids) -> dict[str, str]:
+    """KPI → what input would enable it, for the KPIs whose optional table is absent."""
+    present = [t for t, f in dataset.tables.items() if f is not None]
+    missing = {k: v for k, v in missing_inputs(present).items() if k in kpi_ids}
+    if C.SURVEYS not in present:
+        missing.update({k: f"needs the table {SURVEY_COLUMNS}" for k in VOICE_SECTION if k in kpi_ids})
+    return missing
+
+
+COHORT_QUARTERS = 8
+"""Cohort heatmap: quarters since acquisition shown (0..8) and cohorts shown (the last 12)."""
+COHORTS_SHOWN = 12
+
+
+@dataclass
+class Behaviour:
+    """Behavioural segmentation of one unit at the period end (see
+    :mod:`segreport.kpis.segmentation`): RFM scores, behaviour groups, the RFM migration
+    since last quarter, and cohort retention."""
+
+    rfm: pd.DataFrame
+    clusters: object
+    migration: pd.DataFrame
+    migration_shares: pd.DataFrame
+    cohorts: pd.DataFrame
+    cohort_sizes: pd.Series
+
+
+def behaviour(dataset: Dataset, facts: pd.DataFrame, prev_facts: pd.DataFrame | None,
+              period: Period, business_unit: str = "") -> Behaviour:
+    """RFM, behaviour clusters, RFM migration and the cohort retention of the unit."""
+    from segreport.data.quarterly import cohort_retention, cohort_sizes, customer_quarters
+    from segreport.kpis import segmentation as S
+
+    rfm = S.rfm_scores(facts, period.end)
+    clusters = S.behaviour_clusters(facts, period.end)
+    now = rfm[S.RFM_SEGMENT].astype(str)
+    before = (S.rfm_scores(prev_facts, period.previous().end)[S.RFM_SEGMENT].astype(str)
+              if prev_facts is not None else pd.Series(dtype=object))
+    matrix = S.segment_migration(before, now)
+    orders, customers = select_business_unit(dataset, business_unit)
+    quarters = customer_quarters(orders, customers)
+    first = Period.parse(period.label)
+    for _ in range(COHORTS_SHOWN - 1):
+        first = first.previous()
+    cohorts = cohort_retention(quarters, facts[C.ACQUIRED_AT], period.label, COHORT_QUARTERS,
+                               first_quarter=first.label)
+    sizes = cohort_sizes(facts[C.ACQUIRED_AT], period.label, first_quarter=first.label)
+    return Behaviour(rfm, clusters, matrix, S.migration_shares(matrix), cohorts, sizes)
+
+
+def segment_names(dataset: Dataset, segment_by: str = C.SEGMENT) -> list[str]:
+    """Every segment name the report can show under ``segment_by``, for stable colours."""
+    if segment_by == RFM:
+        from segreport.kpis.segmentation import RFM_SEGMENTS
+
+        return list(RFM_SEGMENTS) + [NO_RECENT_ORDER]
+    if dataset.customers is None or segment_by not in dataset.customers:
+        return dataset.segments
+    return sorted(map(str, dataset.customers[segment_by].fillna(C.UNASSIGNED).unique()))
+
+
+@dataclass
+class Quarter:
+    """Everything the notebook shows for one period and unit."""
+
+    period: Period
+    business_unit: str
+    facts: pd.DataFrame
+    prev_facts: pd.DataFrame | None
+    kpis: pd.DataFrame
+    behaviour: Behaviour
+    missing: dict[str, str]
+    colors: dict[str, str]
+
+
+def build_quarter(dataset: Dataset, period: str, business_unit: str = "", active_window_days: int = 365,
+                  segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0) -> Quarter:
+    """Facts, every KPI (with last quarter beside) and the behavioural segmentation."""
+    from segreport.charts import segment_colors
+    from segreport.kpis.segmentation import segmentation_kpis
+
+    p = Period.parse(period)
+    facts, kpis, prev_facts = quarter_kpis(dataset, p, business_unit, active_window_days, segment_by,
+                                           gross_margin_pct)
+    behave = behaviour(dataset, facts, prev_facts, p, business_unit)
+    kpis = pd.concat([kpis, with_previous(segmentation_kpis(behave.clusters), None)], ignore_index=True)
+    all_ids = list(dict.fromkeys(list(ids.BASE_KPIS) + list(ids.VALUE_KPIS) + list(ids.VOICE_KPIS)))
+    return Quarter(p, business_unit, facts, prev_facts, kpis, behave, missing_for(dataset, all_ids),
+                   segment_colors(segment_names(dataset, segment_by)))
