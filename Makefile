@@ -1,11 +1,13 @@
-# Quick start: `make report` then `make test`. Everything is installed into .venv.
+# Quick start: `make report` then `make test`. Python packages go into .venv; the browser
+# engine for PDFs (Debian's chromium) and PostgreSQL for the database tests come from apt.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PARAMS ?= params/default.yaml
 SAMPLE := data/sample/orders.parquet
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: report test lab sample install clean distclean
+.PHONY: report batch test lab sample install pdf-deps db-deps bench clean distclean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +28,36 @@ $(SAMPLE): $(VENV)/.installed
 
 sample: $(SAMPLE)
 
-report: $(VENV)/.installed $(SAMPLE)
+# PDF engine: Debian's chromium and poppler-utils (pdftoppm/pdfinfo). Installed when
+# missing and we are root; otherwise the report is made without a PDF and says how.
+pdf-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "installing chromium and poppler-utils (Debian packages) for PDF output"; \
+	  $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends chromium poppler-utils >/dev/null; \
+	else echo "PDF output needs Debian's chromium: sudo apt-get install chromium poppler-utils"; fi
+
+# PostgreSQL server binaries for the database-source tests (a throwaway cluster per run).
+db-deps:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "installing postgresql (Debian package) for the database tests"; \
+	  $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends postgresql >/dev/null; \
+	else echo "the database tests need PostgreSQL: sudo apt-get install postgresql"; fi
+
+report: $(VENV)/.installed $(SAMPLE) pdf-deps
 	$(BIN)/segreport run --params $(PARAMS)
 
-test: $(VENV)/.installed-test
+batch: $(VENV)/.installed $(SAMPLE) pdf-deps
+	$(BIN)/segreport batch --params $(PARAMS)
+
+test: $(VENV)/.installed-test pdf-deps db-deps
 	$(BIN)/python -m pytest -q
+
+bench: $(VENV)/.installed $(SAMPLE)
+	$(BIN)/python benchmarks/bench_sample.py
+	$(BIN)/python benchmarks/bench_segmentation.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 lab: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[lab]'

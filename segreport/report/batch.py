@@ -159,9 +159,26 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
         bar.close()
     finally:
         shutil.rmtree(cache, ignore_errors=True)
+    if params.email:
+        write_unit_emails(params, [r for r in results if r.status != "failed"], say)
     for period in periods:
         write_index(output_dir / period, [r for r in results if r.period == period])
     return sorted(results, key=lambda r: (r.period, r.unit))
+
+
+def write_unit_emails(params: ReportParams, results: list[UnitResult], say) -> None:
+    """Write each report's e-mail (``segment_report.eml``) beside it, ready for
+    ``segreport email`` to send; a unit with no recipients in the params file is skipped
+    with a message."""
+    from segreport.report.email import EML_NAME, EmailSettings, build_message, write_eml
+
+    settings = EmailSettings.from_dict(params.email)
+    for r in results:
+        if r.unit not in settings.recipients:
+            say(f"segreport: {r.unit}: no e-mail written (add recipients under "
+                f"email.recipients.{r.unit} in the params file)")
+            continue
+        write_eml(build_message(r.folder, settings, r.period, r.unit), r.folder / EML_NAME)
 
 
 def read_checked_period(dataset: Dataset, params: ReportParams) -> None:

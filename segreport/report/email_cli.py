@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
 
 import click
-import yaml
-from pydantic import ValidationError
 
-from segreport.config import ReportParams, _merge, load_params, parse_set
-from segreport.errors import ConfigError
+from segreport.config import ReportParams, load_params, parse_set
 from segreport.period import Period
 from segreport.report.email import (EML_NAME, NOTEBOOK_NAME, EmailError, EmailSettings,
                                     build_message, send_messages, write_eml)
@@ -23,50 +19,19 @@ from segreport.report.publish import safe_name
 ALL = "All"
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(f"{path}: params file not found; check the path given to --params, "
-                          "e.g. --params params/default.yaml")
-    try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{at}; write one 'parameter: value' per "
-                          "line") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: params file cannot be read ({exc})") from None
-    if not isinstance(loaded, dict):
-        raise ConfigError(f"{path}: expected one 'parameter: value' per line (got a "
-                          f"{type(loaded).__name__})")
-    return loaded
-
-
 def load_email_params(params_file: str | Path,
                       overrides: tuple[str, ...] | list[str] = ()) -> tuple[ReportParams,
                                                                            EmailSettings]:
     """The report parameters and the validated ``email:`` section of a params file.
 
-    ``--set email.KEY=VALUE`` overrides reach the e-mail settings. Until ``ReportParams``
-    has an ``email`` field, the section is read from the raw YAML here.
+    ``--set email.KEY=VALUE`` overrides reach the e-mail settings.
     """
     path = Path(params_file)
     overridden = parse_set(list(overrides))
     email_set = overridden.get("email")
     set_keys = set(email_set) if isinstance(email_set, dict) else set()
-    if "email" in ReportParams.model_fields:
-        params = load_params(path, overrides)
-        email_raw = getattr(params, "email")
-    else:
-        raw = _merge(_read_yaml(path), overridden)
-        email_raw = raw.pop("email", None)
-        try:
-            params = ReportParams(**raw)
-        except ValidationError as exc:
-            raise ConfigError("; ".join(
-                f"{'--set' if err['loc'] and err['loc'][0] in overridden else path}: parameter "
-                f"'{'.'.join(str(p) for p in err['loc'])}': "
-                f"{err['msg'].removeprefix('Value error, ')}" for err in exc.errors())) from None
+    params = load_params(path, overrides)
+    email_raw = params.email
     return params, EmailSettings.from_dict(email_raw, where=str(path), set_keys=set_keys)
 
 
