@@ -7,6 +7,7 @@ segment→colour map from :func:`segment_colors`, and returns a
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable
 
 import matplotlib.ticker as mticker
@@ -73,9 +74,17 @@ def _figure(n_rows: int) -> tuple[Figure, object]:
     return fig, fig.add_subplot()
 
 
-def _chrome(ax, title: str, subtitle: str) -> None:
-    ax.set_title(title + "\n", loc="left")
-    ax.text(0, 1.02, subtitle, transform=ax.transAxes, fontsize=10, color="#555555", va="bottom")
+def _chrome(ax, title: str, subtitle: str, width_share: float = 0.8) -> None:
+    """Bold title and a grey subtitle above the plot, left-aligned on the axes.
+
+    The subtitle is wrapped to the part of the figure right of the axes' left edge
+    (``width_share`` of the figure width, about 11 characters per inch at 10 pt).
+    """
+    chars = max(30, int(ax.figure.get_figwidth() * width_share * 11.5))
+    lines = textwrap.wrap(subtitle, chars) or [""]
+    ax.set_title(title + "\n" * len(lines), loc="left")
+    ax.text(0, 1.02, "\n".join(lines), transform=ax.transAxes, fontsize=10, color="#555555",
+            va="bottom")
 
 
 def growth_chart(kpis, colors: dict[str, str]) -> Figure:

@@ -165,7 +165,7 @@ def migration_heatmap(shares: pd.DataFrame, matrix: pd.DataFrame | None = None) 
                   rotation=30, ha="right")
     ax.set_ylabel("previous period")
     ax.set_xlabel("this period")
-    _chrome(ax, "Segment migration", subtitle)
+    _chrome(ax, "Segment migration", subtitle, width_share=0.6)
     return fig
 
 
@@ -196,7 +196,7 @@ def cohort_heatmap(cohorts: pd.DataFrame, sizes: pd.Series | None = None) -> Fig
     ax.set_yticks(np.arange(len(rows)) + 0.5, rows, rotation=0)
     ax.set_ylabel(ACQUISITION_QUARTER.replace("_", " "))
     ax.set_xlabel(QUARTERS_SINCE.replace("_", " "))
-    _chrome(ax, "Cohort retention", subtitle)
+    _chrome(ax, "Cohort retention", subtitle, width_share=0.65)
     return fig
 
 

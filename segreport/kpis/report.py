@@ -155,9 +155,9 @@ def behaviour(dataset: Dataset, facts: pd.DataFrame, prev_facts: pd.DataFrame | 
 
     rfm = S.rfm_scores(facts, period.end)
     clusters = S.behaviour_clusters(facts, period.end)
-    now = rfm[S.RFM_SEGMENT].astype(str)
-    before = (S.rfm_scores(prev_facts, period.previous().end)[S.RFM_SEGMENT].astype(str)
-              if prev_facts is not None else pd.Series(dtype=object))
+    now = rfm[S.RFM_SEGMENT]  # ordered categoricals: the matrix keeps the best-first order
+    before = (S.rfm_scores(prev_facts, period.previous().end)[S.RFM_SEGMENT]
+              if prev_facts is not None else now.iloc[:0])
     matrix = S.segment_migration(before, now)
     orders, customers = select_business_unit(dataset, business_unit)
     quarters = customer_quarters(orders, customers)

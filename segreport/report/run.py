@@ -160,6 +160,9 @@ def pdf_or_warn(html: Path, pdf: Path, say: Say) -> bool:
     except errors.PdfEngineMissing as exc:
         say(f"segreport: {exc}")
         return False
+    except errors.PdfError as exc:  # the HTML report stands without its PDF
+        say(f"segreport: warning: PDF not made: {exc}")
+        return False
     return True
 
 
