@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
+                      model_validator)
 
 from segreport.columns import CONTRACT
+from segreport.data.sources import (DEFAULT_PASSWORD_ENV, check_env_name, check_no_password,
+                                    mask_password)
 from segreport.errors import ConfigError
 from segreport.period import Period
 
@@ -36,6 +39,11 @@ class ReportParams(BaseModel):
     gross_margin_pct: float = Field(30.0, ge=0, le=100)
     segment_by: str = "segment"
     email: dict[str, Any] = Field(default_factory=dict)
+    # Where the data comes from instead of data_dir when set: a folder, a DuckDB file or a
+    # database URL without password (segreport.data.sources).
+    data_source: str = ""
+    tables: dict[str, str] = Field(default_factory=dict)  # contract table -> user's table
+    password_env: str = DEFAULT_PASSWORD_ENV  # environment variable with the DB password
 
     @field_validator("period", mode="before")
     @classmethod
@@ -103,6 +111,36 @@ class ReportParams(BaseModel):
                         f"{col.name!r}, which is read as {col.name!r} itself; map {col.name!r} "
                         "to another column of your file too")
         return value
+
+    @field_validator("data_source", mode="before")
+    @classmethod
+    def _source(cls, value: Any) -> str:
+        return "" if value is None else str(value).strip()
+
+    @field_validator("tables")
+    @classmethod
+    def _known_tables(cls, value: dict[str, str]) -> dict[str, str]:
+        for table, name in value.items():
+            if table not in CONTRACT:
+                raise ValueError(f"unknown table {table!r}; known tables: {', '.join(CONTRACT)}")
+            if not str(name).strip():
+                raise ValueError(f"table {table!r}: no table name given; give the name in your "
+                                 "database (e.g. sales.orders), or remove the entry")
+        return {table: str(name).strip() for table, name in value.items()}
+
+    @field_validator("password_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        # Raises ConfigError rather than ValueError so that the value (perhaps the password
+        # itself) is not echoed.
+        return check_env_name(value.strip())
+
+    @model_validator(mode="after")
+    def _no_secrets(self) -> ReportParams:
+        # ConfigError, not ValueError: the message masks the password instead of echoing it.
+        for name in ("data_source", "data_dir"):
+            check_no_password(getattr(self, name), self.password_env, name)
+        return self
 
     @property
     def unit_label(self) -> str:
@@ -208,6 +246,8 @@ def load_params(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
             # Say where the bad value came from: a --set option or the params file.
             source = "--set" if err["loc"] and err["loc"][0] in overridden else where
             value = err.get("input")
+            if isinstance(value, str):
+                value = mask_password(value)
             if not (isinstance(value, str) and repr(value) in msg):  # not said already
                 msg += f" (got {value!r})"
             problems.append(f"{source}: parameter '{name}': {msg}")

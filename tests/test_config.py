@@ -24,6 +24,9 @@ DEFAULTS = {
     "gross_margin_pct": 30.0,
     "segment_by": "segment",
     "email": {},
+    "data_source": "",
+    "tables": {},
+    "password_env": "SEGREPORT_DB_PASSWORD",
 }
 
 
@@ -64,7 +67,8 @@ def test_values_from_the_file_replace_the_defaults(tmp_path):
     given = {"data_dir": "d", "period": "2025Q4", "business_unit": "Retail",
              "active_window_days": 90, "output_dir": "o", "columns": {"orders": {"amount": "amt"}},
              "gross_margin_pct": 42.5, "segment_by": "region",
-             "email": {"sender": "a@example.com"}}
+             "email": {"sender": "a@example.com"}, "data_source": "", "tables": {},
+             "password_env": "SEGREPORT_DB_PASSWORD"}
     params = load_params(write_params(tmp_path, given))
     assert params.model_dump() == given
     assert params.unit_label == "Retail"

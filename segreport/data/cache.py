@@ -43,11 +43,14 @@ def read_validated(folder: str | Path) -> Dataset:
                    [QualityNote(**q) for q in meta["quality"]], meta.get("column_names", {}))
 
 
-def load_dataset(data_dir: str | Path, columns: dict | None = None, validated: str | Path = "") -> Dataset:
+def load_dataset(data_dir: str | Path, columns: dict | None = None, validated: str | Path = "",
+                 data_source: str = "", tables: dict | None = None,
+                 password_env: str = "SEGREPORT_DB_PASSWORD") -> Dataset:
     """The dataset of a report: the validated copy when ``validated`` names one (as
-    ``segreport run`` and ``batch`` pass it), else ``data_dir`` read and checked afresh."""
+    ``segreport run`` and ``batch`` pass it), else ``data_source`` (a database URL or DuckDB
+    file) or ``data_dir`` read and checked afresh, as in JupyterLab."""
     from segreport.data.read import read_dataset
 
     if validated and is_validated(validated):
         return read_validated(validated)
-    return read_dataset(data_dir, columns)
+    return read_dataset(data_source or data_dir, columns, tables, password_env)

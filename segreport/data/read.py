@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from segreport import columns as C
+from segreport.data.sources import DEFAULT_PASSWORD_ENV, FolderSource, open_source
 from segreport.errors import ConfigError, DataError
 from segreport.period import Period
 
@@ -277,16 +278,19 @@ def _coerce(frame: pd.DataFrame, table: C.Table, path: Path, names: dict[str, st
     return pd.DataFrame(out, index=frame.index)
 
 
-def read_table(data_dir: Path, table: str, mapping: dict[str, str] | None = None) -> tuple[pd.DataFrame, Path] | None:
-    """Read, map and type one table; ``None`` when an optional table's file is absent."""
+def read_table(data_dir: Path, table: str, mapping: dict[str, str] | None = None,
+               source=None) -> tuple[pd.DataFrame, Path] | None:
+    """Read, map and type one table; ``None`` when an optional table's file is absent.
+
+    ``source`` (see :mod:`segreport.data.sources`) is where the table comes from; by
+    default the folder ``data_dir``. The second item returned is the file's path, or for a
+    database table a :class:`~segreport.data.sources.Location` naming it."""
     spec = C.CONTRACT[table]
-    path = find_table_file(data_dir, table)
+    source = source or FolderSource(Path(data_dir), must_exist=False)
+    path = source.find(table)
     if path is None:
         if spec.required:
-            present = sorted(p.name for p in data_dir.iterdir() if not p.name.startswith("."))
-            raise DataError(str(data_dir / f"{table}.csv"), "required file is missing",
-                            hint=f"put {table}.csv or {table}.parquet in {data_dir} (files "
-                            f"present: {', '.join(present) or 'none'})")
+            raise source.missing(table)
         return None
     mapping = mapping or {}
     names = {c.name: mapping.get(c.name, c.name) for c in spec.columns}
@@ -295,8 +299,9 @@ def read_table(data_dir: Path, table: str, mapping: dict[str, str] | None = None
     claimed = set(mapping.values())
     names = {ours: theirs for ours, theirs in names.items()
              if ours in mapping or theirs not in claimed or ours in spec.required_columns}
-    raw = _read_raw(path, names)
+    raw = source.read(path, names)
     header = raw.attrs["header"]
+    noun = getattr(path, "noun", "file")
     absent = [c for c in spec.required_columns if names[c] not in header]
     if absent:
         shown = [f"'{names[c]}'" + (f" (your name for {c}, set in `columns:`)"
@@ -306,13 +311,13 @@ def read_table(data_dir: Path, table: str, mapping: dict[str, str] | None = None
             hint += ("; the file seems to use ';' between values: save it with commas "
                      "(CSV UTF-8, comma delimited)")
         else:
-            hint += ("; rename the column in the file, or map your name with "
+            hint += (f"; rename the column in the {noun}, or map your name with "
                      f"`columns: {{{table}: {{{absent[0]}: your_name}}}}` in the params file")
         raise DataError(str(path), f"missing required column(s) {', '.join(shown)}",
                         values=None, hint=hint)
     if raw.empty:
         what = "add at least one data row" if spec.required else \
-            "add data rows, or remove the file (this table is optional)"
+            f"add data rows, or remove the {noun} (this table is optional)"
         raise DataError(str(path), "the table is empty (no data rows)", hint=what)
     raw = raw.rename(columns={v: k for k, v in names.items()})
     return _coerce(raw, spec, path, names), path
@@ -329,15 +334,25 @@ def _unique_customers(customers: pd.DataFrame, path: Path, user_col: str) -> Non
                         hint="keep one row per customer")
 
 
-def read_dataset(data_dir: str | Path, columns: dict[str, dict[str, str]] | None = None) -> Dataset:
+def read_dataset(data_dir: str | Path, columns: dict[str, dict[str, str]] | None = None,
+                 tables: dict[str, str] | None = None,
+                 password_env: str = DEFAULT_PASSWORD_ENV) -> Dataset:
     """Read every contract table found in ``data_dir`` and validate it.
 
     Parameters
     ----------
     data_dir
-        Folder with one file per table, ``<table>.csv`` or ``<table>.parquet``.
+        Folder with one file per table, ``<table>.csv`` or ``<table>.parquet``; or a
+        DuckDB file (``crm.duckdb``, ``duckdb:///crm.duckdb``); or a SQLAlchemy URL
+        without a password (``postgresql+psycopg://analyst@db:5432/crm``). See
+        :mod:`segreport.data.sources`.
     columns
         Per table, a mapping from contract column names to the user's column names.
+    tables
+        Per contract table, the user's table name (``{"orders": "sales.orders"}``; for a
+        folder, the file stem); by default the contract name.
+    password_env
+        Environment variable holding the database password (URL sources only).
 
     Returns
     -------
@@ -346,21 +361,17 @@ def read_dataset(data_dir: str | Path, columns: dict[str, dict[str, str]] | None
         from the customers table are dropped and recorded in ``quality``; a missing
         segment or business unit becomes ``Unassigned``, also recorded.
     """
-    data_dir = Path(data_dir)
     columns = columns or {}
-    if not data_dir.is_dir():
-        raise DataError(str(data_dir), "data folder not found",
-                        hint="check data_dir in the params file, or set it with "
-                             "--set data_dir=FOLDER")
-    tables, files, quality = {}, {}, []
-    for name in C.CONTRACT:
-        got = read_table(data_dir, name, columns.get(name))
-        if got is None:
-            continue
-        frame, path = got
-        tables[name], files[name] = frame, path
-        quality.append(QualityNote(name, path.name, len(frame)))
-    ds = Dataset(data_dir, tables, files, quality,
+    frames, files, quality = {}, {}, []
+    with open_source(data_dir, tables, password_env) as source:
+        for name in C.CONTRACT:
+            got = read_table(source.location, name, columns.get(name), source)
+            if got is None:
+                continue
+            frame, path = got
+            frames[name], files[name] = frame, path
+            quality.append(QualityNote(name, path.name, len(frame)))
+    ds = Dataset(source.location, frames, files, quality,
                  {t: dict(m) for t, m in columns.items() if m})
     _clean_customers(ds, columns.get(C.CUSTOMERS, {}))
     _clean_orders(ds, columns.get(C.ORDERS, {}))

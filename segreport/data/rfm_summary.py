@@ -128,4 +128,4 @@ def clv_summary(orders: pd.DataFrame, end: pd.Timestamp | str,
     return out[list(SUMMARY_COLUMNS)]
 
 
-__all__ = ["clv_summary", "FREQUENCY", "RECENCY", "AGE", "MONETARY_VALUE", "SUMMARY_COLUMNS"]
+__all__ = ["AGE", "FREQUENCY", "MONETARY_VALUE", "RECENCY", "SUMMARY_COLUMNS", "clv_summary"]

@@ -36,6 +36,13 @@ def segment_by_choices(dataset: Dataset) -> list[str]:
     return present + [RFM]
 
 
+def check_segment_by(dataset: Dataset, segment_by: str) -> None:
+    """Reject a ``segment_by`` that is neither a text column of the customers table nor rfm."""
+    if segment_by != C.SEGMENT and segment_by not in segment_by_choices(dataset):
+        raise ConfigError(f"segment_by {segment_by!r}: choose one of "
+                          f"{', '.join(segment_by_choices(dataset))}")
+
+
 def resegment(facts: pd.DataFrame, dataset: Dataset, segment_by: str, end: pd.Timestamp) -> pd.DataFrame:
     """``facts`` with its ``segment`` column re-cut by ``segment_by``.
 
@@ -45,10 +52,8 @@ def resegment(facts: pd.DataFrame, dataset: Dataset, segment_by: str, end: pd.Ti
     ``No order in 12 months``). Returns a new frame.
     """
     if segment_by == C.SEGMENT:
-        return facts
-    if segment_by not in segment_by_choices(dataset):
-        raise ConfigError(f"segment_by {segment_by!r}: choose one of "
-                          f"{', '.join(segment_by_choices(dataset))}")
+        return facts.copy()
+    check_segment_by(dataset, segment_by)
     out = facts.copy()
     if segment_by == RFM:
         from segreport.kpis.segmentation import RFM_SEGMENT, rfm_scores

@@ -123,8 +123,10 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
     results: list[UnitResult] = []
     try:
         write_validated(dataset, cache)
-        data_digest = hashlib.sha256(
-            "".join(_file_digest(p) for p in sorted(dataset.files.values())).encode()).hexdigest()
+        # the checked copy, not the sources: a database has no files, and a change in any
+        # source shows in the copy
+        data_digest = hashlib.sha256("".join(
+            _file_digest(p) for p in sorted(Path(cache).glob("*.parquet"))).encode()).hexdigest()
         code = code_digest(notebook)
         say(f"segreport: data ready in {time.perf_counter() - started:.1f} s; "
             f"{len(units) * len(periods)} reports to make with {workers} workers")

@@ -20,6 +20,8 @@ from segreport.data import read_dataset
 from segreport.data.cache import write_validated
 from segreport.data.facts import check_period_in_data, select_business_unit
 from segreport.data.read import Dataset
+from segreport.data.sources import absolute
+from segreport.kpis.report import check_segment_by
 from segreport.period import Period
 from segreport.report.kernel import project_kernel
 from segreport.report.publish import (clear_stale_staging, new_staging_dir, publish_dir,
@@ -95,9 +97,11 @@ def execute(notebook: Path, out: Path, parameters: dict) -> None:
 
 def read_checked(params: ReportParams) -> Dataset:
     """Read and validate the data, and check the period and business unit against it."""
-    dataset = read_dataset(params.data_dir, params.columns)
+    dataset = read_dataset(params.data_source or params.data_dir, params.columns, params.tables,
+                           params.password_env)
     check_period_in_data(dataset, Period.parse(params.period))
     select_business_unit(dataset, params.business_unit)
+    check_segment_by(dataset, params.segment_by)
     return dataset
 
 
@@ -118,7 +122,7 @@ def render_unit(params: ReportParams, validated: Path, notebook: Path, say: Say 
     staging = new_staging_dir(output_dir)
     try:
         parameters = params.notebook_parameters() | {
-            "data_dir": str(Path(params.data_dir).resolve()),
+            "data_dir": absolute(params.data_source or params.data_dir),
             "output_dir": str(output_dir),
             "kpis_csv": str(staging / KPIS_NAME),
             "validated_data": str(validated),

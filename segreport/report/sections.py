@@ -36,6 +36,14 @@ _SHORT = {ids.CUSTOMERS_START: "Active at start", ids.CUSTOMERS_END: "Active at 
           ids.MARKET_SHARE: "Market share", ids.SEGMENTATION_EFFICIENCY: "Cost per segment",
           ids.CSAT: "CSAT", ids.CSI: "CSI", ids.NPS: "NPS", ids.NPS_CHANGE: "NPS change",
           ids.BRAND_EQUITY_INDEX: "Brand equity", ids.CUSTOMER_INSIGHT_PENETRATION: "Insight penetration"}
+ENABLES = {
+    C.CUSTOMERS: ": would split the report by segment and business unit and date acquisition by "
+                 "signup (without it everyone is one segment, acquired at the first order)",
+    C.MARKETING_SPEND: ": would enable CAC, CAC payback and retention cost",
+    C.SURVEYS: ": would enable CSAT, CSI, NPS, NPS change, brand equity and insight penetration",
+    C.MARKET_SIZE: ": would enable market share",
+    C.SEGMENTATION_COSTS: ": would enable segmentation efficiency",
+}
 _CELL = "padding:4px 6px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap"
 _HEAD = ("padding:4px 6px;border-bottom:2px solid #444;text-align:right;font-weight:600;"
          "vertical-align:bottom")
@@ -298,8 +306,13 @@ def data_quality(dataset: Dataset, facts: pd.DataFrame, business_unit: str = "")
     extra = (f" {no_acq:,} customers have neither a signup date nor an order and are never active."
              if no_acq else "")
     absent = [t for t in C.CONTRACT if t not in dataset.tables]
-    missing = (f"<p style='font-size:13px'>Optional tables not provided: {escape(', '.join(absent))}.</p>"
-               if absent else "")
+    missing = ""
+    if absent:
+        items = "".join(
+            f"<li><b>{escape(t)}</b> ({escape(', '.join(C.CONTRACT[t].required_columns))})"
+            f"{escape(ENABLES.get(t, ''))}</li>" for t in absent)
+        missing = (f"<p style='font-size:13px'>Optional tables not provided: {escape(', '.join(absent))}."
+                   f"</p><ul style='font-size:13px'>{items}</ul>")
     return HTML(f"<table style='{_TABLE}'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
                 f"<p style='font-size:13px'>{scope}{len(facts):,} customers in the report.{extra}</p>"
                 f"{missing}")
