@@ -78,9 +78,9 @@ def _chrome(ax, title: str, subtitle: str, width_share: float = 0.8) -> None:
     """Bold title and a grey subtitle above the plot, left-aligned on the axes.
 
     The subtitle is wrapped to the part of the figure right of the axes' left edge
-    (``width_share`` of the figure width, about 11 characters per inch at 10 pt).
+    (``width_share`` of the figure width, about 13 characters per inch at 10 pt).
     """
-    chars = max(30, int(ax.figure.get_figwidth() * width_share * 11.5))
+    chars = max(30, int(ax.figure.get_figwidth() * width_share * 13.5))
     lines = textwrap.wrap(subtitle, chars) or [""]
     ax.set_title(title + "\n" * len(lines), loc="left")
     ax.text(0, 1.02, "\n".join(lines), transform=ax.transAxes, fontsize=10, color="#555555",

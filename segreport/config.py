@@ -38,6 +38,9 @@ class ReportParams(BaseModel):
     columns: dict[str, dict[str, str]] = Field(default_factory=dict)
     gross_margin_pct: float = Field(30.0, ge=0, le=100)
     segment_by: str = "segment"
+    predictive_clv: bool = True
+    clv_horizon_months: int = Field(12, ge=1, le=120)
+    clv_discount_rate: float = Field(0.10, ge=0, le=1)
     email: dict[str, Any] = Field(default_factory=dict)
     # Where the data comes from instead of data_dir when set: a folder, a DuckDB file or a
     # database URL without password (segreport.data.sources).

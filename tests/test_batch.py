@@ -27,7 +27,7 @@ def sample(tmp_path_factory) -> Path:
 
 def params_file(tmp_path: Path, data: Path, extra: str = "") -> Path:
     path = tmp_path / "params.yaml"
-    path.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {tmp_path / 'out'}\n{extra}")
+    path.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {tmp_path / 'out'}\npredictive_clv: false\n{extra}")
     return path
 
 

@@ -66,7 +66,8 @@ def data(root) -> Path:
 
 def params_file(root: Path, data: Path, name: str, output: Path, extra: dict | None = None) -> Path:
     path = root / f"{name}.yaml"
-    content = {"data_dir": str(data), "period": PERIOD, "output_dir": str(output)} | (extra or {})
+    content = {"data_dir": str(data), "period": PERIOD, "output_dir": str(output),
+               "predictive_clv": False} | (extra or {})
     path.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
     return path
 

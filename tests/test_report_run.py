@@ -37,7 +37,7 @@ def tiny(tmp_path: Path) -> Path:
 
 def run(tmp_path: Path, data: Path, *extra: str) -> int:
     params = tmp_path / "params.yaml"
-    params.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {tmp_path / 'out'}\n")
+    params.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {tmp_path / 'out'}\npredictive_clv: false\n")
     return main(["run", "--params", str(params), *extra])
 
 
@@ -96,13 +96,18 @@ def test_executed_notebook_records_the_parameters(tmp_path, tiny):
 def test_business_unit_report_goes_to_its_own_folder_and_holds_only_its_customers(tmp_path):
     data = tmp_path / "sample"
     generate_sample(data, n_customers=300, fmt="csv")
-    assert run(tmp_path, data, "--set", "business_unit=Online") == 0
+    assert run(tmp_path, data, "--set", "business_unit=Online", "--set", "predictive_clv=true") == 0
     kpis = pd.read_csv(tmp_path / "out" / "2026Q3" / "Online" / "kpis.csv")
     assert set(kpis.business_unit) == {"Online"}
     customers = pd.read_csv(data / "customers.csv")
     online = (customers.business_unit == "Online").sum()
     end = kpis.query("segment == 'All' and kpi == 'customers_end'").value.item()
     assert 0 < end <= online
+    # predictive CLV is fitted in the notebook and named with its library in the report
+    predicted = kpis.query("kpi == 'predicted_clv'").set_index("segment").value
+    assert predicted.notna().all() and (predicted > 0).all() and "All" in predicted.index
+    html = (tmp_path / "out" / "2026Q3" / "Online" / "segment_report.html").read_text()
+    assert "pymc-marketing" in html and "BG/NBD" in html
 
 
 def test_a_failing_notebook_publishes_nothing_and_keeps_the_executed_notebook(tmp_path, tiny):

@@ -105,7 +105,7 @@ def run(root: Path, data: Path, name: str, *extra: str) -> tuple[int, Path]:
     """``segreport run`` on ``data``; returns the exit status and the report folder."""
     params = root / f"{name}.yaml"
     out = root / f"out_{name}"
-    params.write_text(f"data_dir: {data}\nperiod: {PERIOD}\noutput_dir: {out}\n")
+    params.write_text(f"data_dir: {data}\nperiod: {PERIOD}\noutput_dir: {out}\npredictive_clv: false\n")
     status = main(["run", "--params", str(params), *extra])
     return status, out / PERIOD / "All"
 

@@ -40,3 +40,8 @@ VOICE_KPIS = (CSAT, CSI, NPS, NPS_CHANGE, BRAND_EQUITY_INDEX, CUSTOMER_INSIGHT_P
 SEGMENT_COUNT = "segment_count"
 SEGMENT_SEPARATION = "segment_separation"
 SEGMENTATION_KPIS = (SEGMENT_COUNT, SEGMENT_SEPARATION)
+
+# --- predictive CLV (segreport.kpis.predictive_clv) ---------------------------------------
+PREDICTED_CLV = "predicted_clv"
+PREDICTED_PURCHASES = "predicted_purchases"
+PREDICTIVE_KPIS = (PREDICTED_CLV, PREDICTED_PURCHASES)

@@ -50,9 +50,7 @@ from segreport.kpis.frame import kpi_row, to_frame
 from segreport.kpis.stats import is_small
 
 # --- KPI ids ---------------------------------------------------------------------------
-PREDICTED_CLV = "predicted_clv"
-PREDICTED_PURCHASES = "predicted_purchases"
-PREDICTIVE_KPIS = (PREDICTED_CLV, PREDICTED_PURCHASES)
+from segreport.kpis.ids import PREDICTED_CLV, PREDICTED_PURCHASES, PREDICTIVE_KPIS  # noqa: E402
 
 # --- units -----------------------------------------------------------------------------
 CURRENCY = "currency"

@@ -198,11 +198,32 @@ class Quarter:
     behaviour: Behaviour
     missing: dict[str, str]
     colors: dict[str, str]
+    clv_fit: object = None
+
+
+def predicted_clv(dataset: Dataset, facts: pd.DataFrame, period: Period, business_unit: str = "",
+                  horizon_months: int = 12, annual_discount_rate: float = 0.10):
+    """Predictive CLV (BG/NBD + Gamma-Gamma, pymc-marketing) per segment of ``facts``.
+
+    Purchase histories up to the period end; each customer in the segment ``facts`` gives
+    it. Returns the tidy frame and the fit information.
+    """
+    from segreport.data.rfm_summary import clv_summary
+    from segreport.kpis.predictive_clv import predictive_clv_kpis
+
+    orders, customers = select_business_unit(dataset, business_unit)
+    summary = clv_summary(orders, period.end, customers)
+    summary[C.SEGMENT] = facts[C.SEGMENT].reindex(summary[C.CUSTOMER_ID]).fillna(C.UNASSIGNED).to_numpy()
+    segments = sorted(facts[C.SEGMENT].unique())
+    return predictive_clv_kpis(summary, horizon_months, annual_discount_rate, segments=segments)
 
 
 def build_quarter(dataset: Dataset, period: str, business_unit: str = "", active_window_days: int = 365,
-                  segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0) -> Quarter:
-    """Facts, every KPI (with last quarter beside) and the behavioural segmentation."""
+                  segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0,
+                  predictive: bool = True, clv_horizon_months: int = 12,
+                  clv_discount_rate: float = 0.10) -> Quarter:
+    """Facts, every KPI (with last quarter beside), the behavioural segmentation and, when
+    ``predictive``, the predicted CLV."""
     from segreport.charts import segment_colors
     from segreport.kpis.segmentation import segmentation_kpis
 
@@ -210,7 +231,13 @@ def build_quarter(dataset: Dataset, period: str, business_unit: str = "", active
     facts, kpis, prev_facts = quarter_kpis(dataset, p, business_unit, active_window_days, segment_by,
                                            gross_margin_pct)
     behave = behaviour(dataset, facts, prev_facts, p, business_unit)
-    kpis = pd.concat([kpis, with_previous(segmentation_kpis(behave.clusters), None)], ignore_index=True)
+    frames = [kpis, with_previous(segmentation_kpis(behave.clusters), None)]
+    fit = None
+    if predictive:
+        predicted, fit = predicted_clv(dataset, facts, p, business_unit, clv_horizon_months,
+                                       clv_discount_rate)
+        frames.append(with_previous(predicted, None))
+    kpis = pd.concat(frames, ignore_index=True)
     all_ids = list(dict.fromkeys(list(ids.BASE_KPIS) + list(ids.VALUE_KPIS) + list(ids.VOICE_KPIS)))
     return Quarter(p, business_unit, facts, prev_facts, kpis, behave, missing_for(dataset, all_ids),
-                   segment_colors(segment_names(dataset, segment_by)))
+                   segment_colors(segment_names(dataset, segment_by)), fit)

@@ -35,7 +35,8 @@ _SHORT = {ids.CUSTOMERS_START: "Active at start", ids.CUSTOMERS_END: "Active at 
           ids.CAC_PAYBACK_MONTHS: "CAC payback", ids.RETENTION_COST: "Retention cost",
           ids.MARKET_SHARE: "Market share", ids.SEGMENTATION_EFFICIENCY: "Cost per segment",
           ids.CSAT: "CSAT", ids.CSI: "CSI", ids.NPS: "NPS", ids.NPS_CHANGE: "NPS change",
-          ids.BRAND_EQUITY_INDEX: "Brand equity", ids.CUSTOMER_INSIGHT_PENETRATION: "Insight penetration"}
+          ids.BRAND_EQUITY_INDEX: "Brand equity", ids.CUSTOMER_INSIGHT_PENETRATION: "Insight penetration",
+          ids.PREDICTED_CLV: "Predicted CLV", ids.PREDICTED_PURCHASES: "Predicted purchases"}
 ENABLES = {
     C.CUSTOMERS: ": would split the report by segment and business unit and date acquisition by "
                  "signup (without it everyone is one segment, acquired at the first order)",
@@ -118,6 +119,26 @@ def kpi_chart(q, kpi: str, title_text: str, subtitle: str = ""):
         why = part[C.NOTE].dropna().iloc[0] if len(part) and part[C.NOTE].notna().any() else "no data"
         return HTML(_box(f"{escape(title_text)}: no value to chart ({escape(str(why))})."))
     return kpi_bar_chart(q.kpis, kpi, q.colors, title_text, subtitle)
+
+
+def predictive_clv_section(q) -> HTML:
+    """Predicted CLV per segment, with the model, library and fitted parameters stated."""
+    fit = q.clv_fit
+    if fit is None:
+        return HTML(_box("Predictive CLV is switched off (parameter <code>predictive_clv: false</code>)."))
+    table = kpi_table_html(q.kpis, ids.PREDICTIVE_KPIS, q.colors, show_previous=False)
+    if not fit.ok:
+        return HTML(table + _box(f"No model fit: {escape(fit.note)}"))
+    params = ", ".join(f"{k} = {v:.3g}" for k, v in fit.params.items())
+    return HTML(
+        f"<p style='font-size:13px;color:#444'>Expected value of each customer over the next "
+        f"{fit.horizon_months} months, discounted at {fit.annual_discount_rate:.0%} a year, from the "
+        f"buy-till-you-die models BG/NBD (Fader, Hardie &amp; Lee 2005: how often customers buy and "
+        f"when they silently leave) and Gamma-Gamma (how much they spend), fitted with "
+        f"<b>{escape(fit.library)} {escape(fit.library_version)}</b> ({escape(fit.method)}) on "
+        f"{fit.customers:,} customers of the unit ({fit.spend_customers:,} repeat buyers for spend). "
+        f"Net revenue, not margin: compare it with historical CLV with that in mind. "
+        f"Fitted parameters: {escape(params)}.</p>" + table)
 
 
 def rfm_intro(q) -> HTML:
