@@ -23,6 +23,9 @@ DEFAULTS = {
     "columns": {},
     "gross_margin_pct": 30.0,
     "segment_by": "segment",
+    "predictive_clv": True,
+    "clv_horizon_months": 12,
+    "clv_discount_rate": 0.10,
     "email": {},
     "data_source": "",
     "tables": {},
@@ -67,6 +70,7 @@ def test_values_from_the_file_replace_the_defaults(tmp_path):
     given = {"data_dir": "d", "period": "2025Q4", "business_unit": "Retail",
              "active_window_days": 90, "output_dir": "o", "columns": {"orders": {"amount": "amt"}},
              "gross_margin_pct": 42.5, "segment_by": "region",
+             "predictive_clv": False, "clv_horizon_months": 24, "clv_discount_rate": 0.08,
              "email": {"sender": "a@example.com"}, "data_source": "", "tables": {},
              "password_env": "SEGREPORT_DB_PASSWORD"}
     params = load_params(write_params(tmp_path, given))

@@ -33,11 +33,7 @@ RENAMED_SEGMENT, RENAMED_UNIT = "Standard", "Online"
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def no_pdf():
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEGREPORT_CHROMIUM", "/nonexistent/chromium-for-tests")
-        yield
+pytestmark = pytest.mark.usefixtures("no_pdf")
 
 
 @pytest.fixture(scope="module")

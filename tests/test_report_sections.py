@@ -70,12 +70,7 @@ BASE_COLUMNS = ["value", "numerator", "denominator"]
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module", autouse=True)
-def no_pdf():
-    """No Chromium for these runs: the PDF is skipped with a note, the rest is unchanged."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("SEGREPORT_CHROMIUM", "/nonexistent/chromium-for-tests")
-        yield
+pytestmark = pytest.mark.usefixtures("no_pdf")
 
 
 @pytest.fixture(scope="module")
