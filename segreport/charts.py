@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Iterable
 
 import matplotlib.ticker as mticker
+import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
@@ -192,48 +193,95 @@ def customer_flow_chart(kpis, colors: dict[str, str]) -> Figure:
     return fig
 
 
-def kpi_bar_chart(kpis, kpi: str, colors: dict[str, str], title: str, subtitle: str = "") -> Figure:
-    """Horizontal bars of one KPI per segment (``All`` last, in grey) with its 95 % interval
-    as an error bar where the frame has one; a small-sample base is hatched and marked †."""
+def _kpi_bars(ax, kpis, kpi: str, colors: dict[str, str], labels: bool = True,
+              fontsize: float = 10) -> tuple[bool, bool]:
+    """Draw one KPI per segment on ``ax``: bars in segment colours (``All`` last), 95 %
+    whiskers where the frame has an interval, hatching and † for a small sample, and a
+    black tick at last quarter's value. Returns (has interval, has small sample)."""
     part = kpis[kpis[C.KPI] == kpi].set_index(C.SEGMENT)
     order = [s for s in part.index if s != C.ALL_SEGMENTS] + [s for s in part.index if s == C.ALL_SEGMENTS]
     part = part.reindex(order)
-    fig, ax = _figure(len(part))
     y = list(range(len(part)))
     values = part[C.VALUE].astype(float)
     shown = values.fillna(0)
-    small = part[C.SMALL_SAMPLE].fillna(False).astype(bool) if C.SMALL_SAMPLE in part else [False] * len(part)
+    small = (part[C.SMALL_SAMPLE].fillna(False).astype(bool) if C.SMALL_SAMPLE in part
+             else pd.Series(False, index=part.index))
     ax.barh(y, shown, color=[colors.get(s, ALL_COLOR) for s in part.index], height=0.6,
             hatch=["//" if sm else "" for sm in small], edgecolor="white")
     low, high = part.get(C.CI_LOW), part.get(C.CI_HIGH)
-    has_ci = low is not None and high is not None and (low.notna() & high.notna()).any()
+    has_ci = low is not None and high is not None and bool((low.notna() & high.notna()).any())
     if has_ci:
         ok = (low.notna() & high.notna() & values.notna()).to_numpy()
         err = [(values - low).where(ok, 0).clip(lower=0), (high - values).where(ok, 0).clip(lower=0)]
         ax.errorbar(shown, y, xerr=err, fmt="none", ecolor="#333333", elinewidth=1.2, capsize=4)
+    previous = part.get(C.PREVIOUS_VALUE)
+    if previous is not None and previous.notna().any():
+        ax.scatter(previous, y, marker="|", s=260, color="#111111", linewidths=2, zorder=5)
     unit = part[C.UNIT].dropna().iloc[0] if part[C.UNIT].notna().any() else ""
-    extent = [abs(v) for v in (list(shown) + (list(high.dropna()) + list(low.dropna()) if has_ci else []))]
-    top = max(extent + [1e-9])
-    right = max([0.0] + list(shown) + (list(high.dropna()) if has_ci else []))
-    for i, seg in enumerate(part.index):
-        v = values[seg]
-        text = "n/a" if math.isnan(v) else _short_value(v, unit)
-        if small[i] if isinstance(small, list) else small.iloc[i]:
-            text += " †"
-        anchor = (high[seg] if has_ci and not math.isnan(high[seg]) else max(shown[seg], 0))
-        ax.text(max(anchor, 0) + 0.02 * top, i, text, va="center", fontsize=10)
+    bounds = list(shown) + (list(high.dropna()) + list(low.dropna()) if has_ci else [])
+    bounds += list(previous.dropna()) if previous is not None else []
+    top = max([abs(v) for v in bounds] + [1e-9])
+    right, left = max([0.0] + bounds), min([0.0] + bounds)
+    if labels:
+        for i, seg in enumerate(part.index):
+            v = values[seg]
+            text = "n/a" if math.isnan(v) else _short_value(v, unit)
+            text += " †" if small.iloc[i] else ""
+            anchor = max(shown[seg], high[seg] if has_ci and not math.isnan(high[seg]) else 0,
+                         previous[seg] if previous is not None and not math.isnan(previous[seg]) else 0)
+            ax.text(max(anchor, 0) + 0.02 * top, i, text, va="center", fontsize=fontsize)
     ax.set_yticks(y, list(part.index))
     ax.invert_yaxis()
-    left = min([0.0] + list(shown) + (list(low.dropna()) if has_ci else []))
-    ax.set_xlim(left - 0.05 * top if left < 0 else 0, right + 0.3 * top)
+    ax.set_xlim(left - 0.05 * top if left < 0 else 0, right + 0.35 * top)
     ax.axvline(0, color="#444444", lw=0.8)
     ax.grid(axis="y", visible=False)
-    notes = []
-    if has_ci:
-        notes.append("whiskers: 95% interval")
-    if any(small):
-        notes.append("† hatched: small sample (<30)")
+    return has_ci, bool(small.any())
+
+
+def _legend_notes(has_ci: bool, has_small: bool, has_previous: bool) -> list[str]:
+    notes = ["whiskers: 95% interval"] if has_ci else []
+    notes += ["black tick: last quarter"] if has_previous else []
+    notes += ["† hatched: small sample (<30)"] if has_small else []
+    return notes
+
+
+def _has_previous(kpis, kpi_ids) -> bool:
+    part = kpis[kpis[C.KPI].isin(list(kpi_ids))]
+    return C.PREVIOUS_VALUE in part and bool(part[C.PREVIOUS_VALUE].notna().any())
+
+
+def kpi_bar_chart(kpis, kpi: str, colors: dict[str, str], title: str, subtitle: str = "") -> Figure:
+    """Horizontal bars of one KPI per segment (``All`` last, in grey) with its 95 % interval
+    as whiskers where the frame has one, last quarter as a tick, a small-sample base hatched
+    and marked †."""
+    n = int((kpis[C.KPI] == kpi).sum())
+    fig, ax = _figure(n)
+    has_ci, has_small = _kpi_bars(ax, kpis, kpi, colors)
+    notes = _legend_notes(has_ci, has_small, _has_previous(kpis, [kpi]))
     _chrome(ax, title, "; ".join(x for x in [subtitle] + notes if x))
+    return fig
+
+
+def kpi_panels(kpis, kpi_ids, colors: dict[str, str], title: str, names: dict[str, str],
+               columns: int = 2) -> Figure:
+    """Small multiples: one panel per KPI (segments × value, as :func:`kpi_bar_chart`),
+    each titled with ``names[kpi]``; KPIs absent from the frame are left out."""
+    shown = [k for k in kpi_ids if (kpis[C.KPI] == k).any()]
+    rows = max(1, math.ceil(len(shown) / columns))
+    n_segments = max([int((kpis[C.KPI] == k).sum()) for k in shown] + [1])
+    fig = Figure(figsize=(WIDTH, 0.8 + rows * (0.9 + 0.32 * n_segments)), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
+    flags = [False, False]
+    for ax, kpi in zip(axes.flat, shown):
+        has_ci, has_small = _kpi_bars(ax, kpis, kpi, colors, fontsize=8.5)
+        flags = [flags[0] or has_ci, flags[1] or has_small]
+        ax.set_title(names.get(kpi, kpi), loc="left", fontsize=11)
+        ax.tick_params(axis="both", labelsize=8.5)
+    for ax in list(axes.flat)[len(shown):]:
+        ax.set_visible(False)
+    notes = _legend_notes(flags[0], flags[1], _has_previous(kpis, shown))
+    fig.suptitle(title + ("\n" + "; ".join(notes) if notes else ""), x=0.01, ha="left",
+                 fontsize=12, fontweight="bold")
     return fig
 
 
@@ -246,6 +294,8 @@ def _short_value(value: float, unit: str) -> str:
         return f"{value:+.1f}"
     if unit == "months":
         return f"{value:.1f} mo"
+    if unit.startswith("silhouette"):
+        return f"{value:.2f}"
     return f"{value:,.1f}"
 
 

@@ -318,8 +318,9 @@ def test_without_any_optional_table_the_rest_of_the_report_is_there(none_run):
     for heading in ("Growth by segment", "Customers gained", "Retention and churn",
                     "Revenue mix", "Cohort retention"):
         assert chart_images(section(secs, heading)), heading
-    # CLV needs only the orders: its chart stays; the NPS and CSAT charts give way to notes
-    assert len(chart_images(section(secs, "Customer value"))) == 1
+    # CLV needs only the orders: its chart and the CLV-growth panel stay (CAC and retention
+    # cost drop out of the panel); the NPS, CSAT and survey panels give way to notes
+    assert len(chart_images(section(secs, "Customer value"))) == 2
     assert chart_images(section(secs, "Voice of the customer")) == []
     assert "Traceback" not in html
 

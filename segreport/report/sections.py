@@ -141,6 +141,18 @@ def predictive_clv_section(q) -> HTML:
         f"Fitted parameters: {escape(params)}.</p>" + table)
 
 
+def kpi_panels(q, kpi_ids: Sequence[str], title_text: str):
+    """Small-multiple bar charts of several KPIs (those with data), or why none is shown."""
+    from segreport.charts import kpi_panels as panels
+
+    present = [k for k in kpi_ids if k not in q.missing
+               and q.kpis.loc[q.kpis[C.KPI] == k, C.VALUE].notna().any()]
+    if not present:
+        return HTML(_box(f"{escape(title_text)}: no values to chart."))
+    names = {k: _SHORT.get(k, kpi_name(k)) for k in present}
+    return panels(q.kpis, present, q.colors, title_text, names)
+
+
 def rfm_intro(q) -> HTML:
     """How the RFM scores are made and how many customers were scored."""
     from segreport.kpis.segmentation import RFM_CONVENTION
