@@ -62,7 +62,7 @@ bench: $(VENV)/.installed $(SAMPLE)
 lab: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[lab]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name segreport --display-name "segreport (.venv)"
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/
 
 clean:
 	rm -rf output
