@@ -6,6 +6,8 @@ import signal
 import subprocess
 import sys
 import time
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
 
 import nbformat
@@ -57,17 +59,44 @@ def test_batch_makes_one_complete_report_per_unit_and_an_index(tmp_path, sample,
     assert capsys.readouterr().err.count(" done ") == 3
 
 
+EMAIL = """email:
+  sender: reports@example.com
+  recipients:
+    Retail: [retail@example.com]
+    Online: [online@example.com]
+"""
+
+
+def report_texts(folder: Path) -> dict[str, str]:
+    """Every artefact of a unit's report as text: HTML, notebook, kpis.csv, the PDF's text
+    (pdftotext) and the e-mail with its parts decoded."""
+    texts = {n: (folder / n).read_text() for n in ("segment_report.html", "segment_report.ipynb",
+                                                    "kpis.csv")}
+    texts["pdf"] = subprocess.run(["pdftotext", str(folder / "segment_report.pdf"), "-"],
+                                  check=True, capture_output=True, text=True).stdout
+    message = BytesParser(policy=default).parsebytes((folder / "segment_report.eml").read_bytes())
+    texts["eml"] = "".join(str(part.get_content()) for part in message.walk()
+                           if part.get_content_maintype() == "text")
+    return texts
+
+
 def test_unit_report_holds_only_its_own_customers(tmp_path, sample):
-    assert batch(tmp_path, sample, "--unit", "Retail", "--unit", "Online") == 0
+    params = params_file(tmp_path, sample, EMAIL)
+    assert main(["batch", "--params", str(params), "--unit", "Retail", "--unit", "Online"]) == 0
     customers = pd.read_csv(sample / "customers.csv")
     online_ids = set(customers.loc[customers.business_unit == "Online", "customer_id"])
-    retail = tmp_path / "out" / "2026Q3" / "Retail"
-    text = "".join((retail / n).read_text() for n in ("segment_report.html", "segment_report.ipynb",
-                                                        "kpis.csv"))
-    assert not [cid for cid in online_ids if cid in text]
-    online_revenue = pd.read_csv(tmp_path / "out" / "2026Q3" / "Online" / "kpis.csv").query(
+    period = tmp_path / "out" / "2026Q3"
+    online_revenue = pd.read_csv(period / "Online" / "kpis.csv").query(
         "segment == 'All' and kpi == 'revenue'").value.item()
-    assert f"{online_revenue:,.0f}" not in (retail / "segment_report.html").read_text()
+    retail_revenue = pd.read_csv(period / "Retail" / "kpis.csv").query(
+        "segment == 'All' and kpi == 'revenue'").value.item()
+    for name, text in report_texts(period / "Retail").items():
+        assert not [cid for cid in online_ids if cid in text], name
+        assert f"{online_revenue:,.0f}" not in text, name
+    # the check can fail: Retail's own total is there, in the HTML, the PDF and the e-mail
+    texts = report_texts(period / "Retail")
+    for name in ("segment_report.html", "pdf", "eml"):
+        assert f"{retail_revenue:,.0f}" in texts[name], name
 
 
 def test_one_failing_unit_does_not_stop_the_others(tmp_path, sample, capsys):
