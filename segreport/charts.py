@@ -16,6 +16,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from segreport import columns as C
+from segreport.formatting import format_money, format_value
 from segreport.kpis import ids
 from segreport.kpis.cards import load_cards
 
@@ -225,7 +226,7 @@ def _kpi_bars(ax, kpis, kpi: str, colors: dict[str, str], labels: bool = True,
     if labels:
         for i, seg in enumerate(part.index):
             v = values[seg]
-            text = "n/a" if math.isnan(v) else _short_value(v, unit)
+            text = "n/a" if math.isnan(v) else format_value(v, unit, compact=True)
             text += " †" if small.iloc[i] else ""
             anchor = max(shown[seg], high[seg] if has_ci and not math.isnan(high[seg]) else 0,
                          previous[seg] if previous is not None and not math.isnan(previous[seg]) else 0)
@@ -283,27 +284,3 @@ def kpi_panels(kpis, kpi_ids, colors: dict[str, str], title: str, names: dict[st
     fig.suptitle(title + ("\n" + "; ".join(notes) if notes else ""), x=0.01, ha="left",
                  fontsize=12, fontweight="bold")
     return fig
-
-
-def _short_value(value: float, unit: str) -> str:
-    if unit == "%":
-        return f"{value:.1f}%"
-    if unit.startswith("currency"):
-        return format_money(value)
-    if unit == "points":
-        return f"{value:+.1f}"
-    if unit == "months":
-        return f"{value:.1f} mo"
-    if unit.startswith("silhouette"):
-        return f"{value:.2f}"
-    return f"{value:,.1f}"
-
-
-def format_money(value: float) -> str:
-    """Compact currency-free amount: 1,234 → 1.2k, 3,400,000 → 3.4M."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:,.1f}{suffix}"
-    return f"{value:,.0f}"

@@ -13,8 +13,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from segreport.charts import WIDTH, _chrome, format_money
+from segreport.charts import WIDTH, _chrome
 from segreport.data.quarterly import ACQUISITION_QUARTER, QUARTERS_SINCE
+from segreport.formatting import format_money
 from segreport.kpis import segmentation as S
 
 # Best segment green, worst red: the reader sees where the customers sit at a glance.

@@ -61,3 +61,15 @@ def test_undefined_growth_says_why():
 def test_whole_unit_comes_first():
     rows = base_rows("Gold", 10, 11, 1, 9) + base_rows(C.ALL_SEGMENTS, 20, 21, 2, 18)
     assert list(narrative(pd.DataFrame(frame(rows)))) == [C.ALL_SEGMENTS, "Gold"]
+
+
+def test_values_are_written_in_their_unit():
+    from segreport.formatting import format_value
+
+    assert format_value(12.345, "%") == "12.3%"
+    assert format_value(1234567.0, "currency") == "1,234,567"
+    assert format_value(1234567.0, "currency", compact=True) == "1.2M"
+    assert format_value(4.25, "points") == "+4.2"  # round half to even in the format spec
+    assert format_value(3.94, "months") == "3.9 mo"
+    assert format_value(0.3412, "silhouette (-1..1)") == "0.34"
+    assert format_value(math.nan, "%") == "—"

@@ -11,8 +11,8 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.charts import band_color
+from segreport.formatting import format_value
 from segreport.kpis import ids
-from segreport.report.sections import format_value
 
 HEADLINES = (ids.CUSTOMERS_END, ids.SEGMENT_GROWTH_RATE, ids.RETENTION_RATE, ids.REVENUE)
 _LABELS = {ids.CUSTOMERS_END: "Active customers", ids.SEGMENT_GROWTH_RATE: "Growth",

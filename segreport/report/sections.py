@@ -17,6 +17,7 @@ from IPython.display import HTML
 from segreport import columns as C
 from segreport.charts import band_color, segment_colors
 from segreport.data.read import Dataset
+from segreport.formatting import format_value
 from segreport.kpis import ids
 from segreport.kpis.cards import card, kpi_name, load_cards
 from segreport.narrative import narrative
@@ -49,23 +50,6 @@ _CELL = "padding:4px 6px;border-bottom:1px solid #e5e5e5;text-align:right;white-
 _HEAD = ("padding:4px 6px;border-bottom:2px solid #444;text-align:right;font-weight:600;"
          "vertical-align:bottom")
 _TABLE = "border-collapse:collapse;font-size:13px;font-family:Helvetica,Arial,sans-serif"
-
-
-def format_value(value: float, unit: str) -> str:
-    """A KPI value as the report prints it; ``—`` when it is not defined."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if unit == "%":
-        return f"{value:.1f}%"
-    if unit in ("customers", "orders", "currency", "segments"):
-        return f"{value:,.0f}"
-    if unit == "points":
-        return f"{value:+.1f}"
-    if unit == "months":
-        return f"{value:.1f} mo"
-    if unit.startswith("index"):
-        return f"{value:.1f}"
-    return f"{value:,.2f}"
 
 
 def title(period: str, business_unit: str, data_dir: str, dataset: Dataset,

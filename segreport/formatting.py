@@ -1,0 +1,40 @@
+"""How numbers are written in the report, its charts, the index and the e-mail: one place."""
+from __future__ import annotations
+
+import math
+
+MISSING = "—"
+
+
+def is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_money(value: float) -> str:
+    """Compact currency-free amount: 1,234 → 1.2k, 3,400,000 → 3.4M."""
+    if is_missing(value):
+        return "n/a"
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.1f}{suffix}"
+    return f"{value:,.0f}"
+
+
+def format_value(value: float, unit: str, compact: bool = False) -> str:
+    """A KPI value in its unit: ``12.3%``, ``1,234``, ``+4.5`` (points), ``3.9 mo``;
+    ``—`` when it is not defined. ``compact`` writes amounts as ``1.2k`` (for charts)."""
+    if is_missing(value):
+        return MISSING
+    if unit == "%":
+        return f"{value:.1f}%"
+    if compact and unit.startswith("currency"):
+        return format_money(value)
+    if unit in ("customers", "orders", "currency", "segments"):
+        return f"{value:,.0f}"
+    if unit == "points":
+        return f"{value:+.1f}"
+    if unit == "months":
+        return f"{value:.1f} mo"
+    if unit.startswith("index"):
+        return f"{value:.1f}"
+    return f"{value:,.2f}"
