@@ -103,7 +103,7 @@ def growth_chart(kpis, colors: dict[str, str]) -> Figure:
     ax.axvline(0, color="#444444", lw=0.8)
     span = max([abs(v) for v in shown] + bounds)
     for i, (seg, v) in enumerate(values.items()):
-        label = "n/a" if math.isnan(v) else f"{v:+.1f}%"
+        label = "n/a" if math.isnan(v) else format_value(v, "%", signed=True)
         ax.text(shown[seg] + (0.01 * span if shown[seg] >= 0 else -0.01 * span), i, " " + label + " ",
                 va="center", ha="left" if shown[seg] >= 0 else "right", fontsize=10)
     ax.set_yticks(list(y), list(values.index))

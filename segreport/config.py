@@ -11,12 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from segreport.columns import CONTRACT
-from segreport.data.sources import (DEFAULT_PASSWORD_ENV, check_env_name, check_no_password,
-                                    mask_password)
+from segreport.data.sources import (
+    DEFAULT_PASSWORD_ENV,
+    check_env_name,
+    check_no_password,
+    mask_password,
+)
 from segreport.errors import ConfigError
 from segreport.period import Period
 

@@ -20,21 +20,27 @@ def format_money(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def format_value(value: float, unit: str, compact: bool = False) -> str:
+def _shown(value: float, decimals: int) -> float:
+    """``value`` rounded as it will be shown, without a negative zero ("-0.0%")."""
+    return round(value, decimals) + 0.0
+
+
+def format_value(value: float, unit: str, compact: bool = False, signed: bool = False) -> str:
     """A KPI value in its unit: ``12.3%``, ``1,234``, ``+4.5`` (points), ``3.9 mo``;
-    ``—`` when it is not defined. ``compact`` writes amounts as ``1.2k`` (for charts)."""
+    ``—`` when it is not defined. ``compact`` writes amounts as ``1.2k`` (for charts);
+    ``signed`` writes a percentage change with its sign (``+3.3%``)."""
     if is_missing(value):
         return MISSING
     if unit == "%":
-        return f"{value:.1f}%"
+        return f"{_shown(value, 1):{'+' if signed else ''}.1f}%"
     if compact and unit.startswith("currency"):
         return format_money(value)
     if unit in ("customers", "orders", "currency", "segments"):
-        return f"{value:,.0f}"
+        return f"{_shown(value, 0):,.0f}"
     if unit == "points":
-        return f"{value:+.1f}"
+        return f"{_shown(value, 1):+.1f}"
     if unit == "months":
-        return f"{value:.1f} mo"
+        return f"{_shown(value, 1):.1f} mo"
     if unit.startswith("index"):
-        return f"{value:.1f}"
-    return f"{value:,.2f}"
+        return f"{_shown(value, 1):.1f}"
+    return f"{_shown(value, 2):,.2f}"

@@ -10,6 +10,7 @@ import math
 import pandas as pd
 
 from segreport import columns as C
+from segreport.formatting import format_value
 from segreport.kpis import ids
 from segreport.kpis.cards import band_meaning
 from segreport.kpis.stats import excludes_zero
@@ -49,7 +50,7 @@ def growth_sentence(kpis: pd.DataFrame, segment: str) -> str:
                 f"churn rates are not defined; {int(end):,} were active at its end "
                 f"({int(new):,} acquired during the quarter).")
     band = _band(kpis, ids.SEGMENT_GROWTH_RATE, segment)
-    return (f"{band.capitalize()} growth ({growth:+.1f}%): active customers went from "
+    return (f"{band.capitalize()} growth ({format_value(growth, '%', signed=True)}): active customers went from "
             f"{int(start):,} to {int(end):,}, with {int(new):,} new customers while "
             f"{churn:.1f}% of the starting base lapsed (retention {retention:.1f}%). "
             f"{_advice(ids.SEGMENT_GROWTH_RATE, band)}")
@@ -71,7 +72,7 @@ def value_sentence(kpis: pd.DataFrame, segment: str) -> str:
     growth = _value(kpis, ids.CLV_GROWTH, segment)
     text = f"Historical CLV is {clv:,.0f}"
     if not math.isnan(growth):
-        text += f" ({growth:+.1f}% on last quarter)"
+        text += f" ({format_value(growth, '%', signed=True)} on last quarter)"
     payback = _value(kpis, ids.CAC_PAYBACK_MONTHS, segment)
     if not math.isnan(payback):
         text += f"; acquisition cost is repaid in {payback:.1f} months of margin"

@@ -73,3 +73,5 @@ def test_values_are_written_in_their_unit():
     assert format_value(3.94, "months") == "3.9 mo"
     assert format_value(0.3412, "silhouette (-1..1)") == "0.34"
     assert format_value(math.nan, "%") == "—"
+    assert format_value(-0.04, "%") == "0.0%"  # never "-0.0%"
+    assert format_value(-0.04, "points") == "+0.0"

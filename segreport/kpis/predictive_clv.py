@@ -43,14 +43,19 @@ import numpy as np
 import pandas as pd
 
 from segreport import columns as C
-from segreport.data.rfm_summary import (AGE, FREQUENCY, MONETARY_VALUE, RECENCY,
-                                        SUMMARY_COLUMNS)
+from segreport.data.rfm_summary import (
+    AGE,
+    FREQUENCY,
+    MONETARY_VALUE,
+    RECENCY,
+    SUMMARY_COLUMNS,
+)
 from segreport.errors import ConfigError
 from segreport.kpis.frame import kpi_row, to_frame
-from segreport.kpis.stats import is_small
 
 # --- KPI ids ---------------------------------------------------------------------------
 from segreport.kpis.ids import PREDICTED_CLV, PREDICTED_PURCHASES, PREDICTIVE_KPIS  # noqa: E402
+from segreport.kpis.stats import is_small
 
 # --- units -----------------------------------------------------------------------------
 CURRENCY = "currency"

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from segreport import columns as C
-from segreport.data.facts import check_period_in_data, select_business_unit, customer_facts
+from segreport.data.facts import (
+    check_period_in_data,
+    customer_facts,
+    select_business_unit,
+)
 from segreport.data.read import Dataset
 from segreport.errors import ConfigError
 from segreport.kpis import ids
@@ -155,7 +159,11 @@ class Behaviour:
 def behaviour(dataset: Dataset, facts: pd.DataFrame, prev_facts: pd.DataFrame | None,
               period: Period, business_unit: str = "") -> Behaviour:
     """RFM, behaviour clusters, RFM migration and the cohort retention of the unit."""
-    from segreport.data.quarterly import cohort_retention, cohort_sizes, customer_quarters
+    from segreport.data.quarterly import (
+        cohort_retention,
+        cohort_sizes,
+        customer_quarters,
+    )
     from segreport.kpis import segmentation as S
 
     rfm = S.rfm_scores(facts, period.end)

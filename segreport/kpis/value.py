@@ -30,13 +30,20 @@ import pandas as pd
 from segreport import columns as C
 from segreport.kpis.base import segment_totals
 from segreport.kpis.frame import PERCENT, kpi_row, ratio_row, to_frame
-from segreport.kpis.stats import is_small
-from segreport.period import Period
 
 # --- KPI ids ---------------------------------------------------------------------------
-from segreport.kpis.ids import (CAC, CAC_PAYBACK_MONTHS, CLV, CLV_GROWTH,  # noqa: E402
-                               MARKET_SHARE, RETENTION_COST, SEGMENTATION_EFFICIENCY,
-                               VALUE_KPIS)
+from segreport.kpis.ids import (  # noqa: E402
+    CAC,
+    CAC_PAYBACK_MONTHS,
+    CLV,
+    CLV_GROWTH,
+    MARKET_SHARE,
+    RETENTION_COST,
+    SEGMENTATION_EFFICIENCY,
+    VALUE_KPIS,
+)
+from segreport.kpis.stats import is_small
+from segreport.period import Period
 
 # --- units -----------------------------------------------------------------------------
 CURRENCY = "currency"

@@ -22,11 +22,18 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.kpis.frame import PERCENT, kpi_row, proportion_row, to_frame
-from segreport.kpis.stats import Z95, is_small, mean_interval
 
 # --- KPI ids (column ``kpi`` of the tidy frame) ------------------------------------------
-from segreport.kpis.ids import (BRAND_EQUITY_INDEX, CSAT, CSI,  # noqa: E402
-                               CUSTOMER_INSIGHT_PENETRATION, NPS, NPS_CHANGE, VOICE_KPIS)
+from segreport.kpis.ids import (  # noqa: E402
+    BRAND_EQUITY_INDEX,
+    CSAT,
+    CSI,
+    CUSTOMER_INSIGHT_PENETRATION,
+    NPS,
+    NPS_CHANGE,
+    VOICE_KPIS,
+)
+from segreport.kpis.stats import Z95, is_small, mean_interval
 
 # --- units ---------------------------------------------------------------------------------
 INDEX_UNIT = "index (0-100)"

@@ -24,9 +24,17 @@ from segreport.config import ReportParams
 from segreport.data.cache import write_validated
 from segreport.data.read import Dataset
 from segreport.report.publish import clear_stale_staging, new_staging_dir
-from segreport.report.run import (FINGERPRINT_NAME, HTML_NAME, KPIS_NAME, NOTEBOOK_NAME,
-                                  default_notebook, read_checked, render_unit, report_dir,
-                                  stderr_progress)
+from segreport.report.run import (
+    FINGERPRINT_NAME,
+    HTML_NAME,
+    KPIS_NAME,
+    NOTEBOOK_NAME,
+    default_notebook,
+    read_checked,
+    render_unit,
+    report_dir,
+    stderr_progress,
+)
 
 BY_CHOICES = (C.BUSINESS_UNIT,)
 

@@ -45,8 +45,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import nbformat
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      field_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from segreport.errors import ConfigError, SegreportError
 from segreport.report.publish import safe_name

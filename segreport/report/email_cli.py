@@ -12,8 +12,15 @@ import click
 
 from segreport.config import ReportParams, load_params, parse_set
 from segreport.period import Period
-from segreport.report.email import (EML_NAME, NOTEBOOK_NAME, EmailError, EmailSettings,
-                                    build_message, send_messages, write_eml)
+from segreport.report.email import (
+    EML_NAME,
+    NOTEBOOK_NAME,
+    EmailError,
+    EmailSettings,
+    build_message,
+    send_messages,
+    write_eml,
+)
 from segreport.report.publish import safe_name
 
 ALL = "All"

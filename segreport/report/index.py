@@ -47,9 +47,7 @@ def index_html(period_dir: Path, results: list) -> str:
         cells = []
         for k in HEADLINES:
             value, unit, band = heads.get(k, (math.nan, "", ""))
-            text = format_value(value, unit)
-            if k == ids.SEGMENT_GROWTH_RATE and not math.isnan(value):
-                text = f"{value:+.1f}%"
+            text = format_value(value, unit, signed=k == ids.SEGMENT_GROWTH_RATE)
             style = _CELL + (f";border-left:4px solid {band_color(k, band)}" if band else "")
             cells.append(f"<td style='{style}'>{text}{' ' + band if band else ''}</td>")
         links = " · ".join(x for x in (_link(folder, "segment_report.html", "HTML"),

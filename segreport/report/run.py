@@ -24,8 +24,12 @@ from segreport.data.sources import absolute
 from segreport.kpis.report import check_segment_by
 from segreport.period import Period
 from segreport.report.kernel import project_kernel
-from segreport.report.publish import (clear_stale_staging, new_staging_dir, publish_dir,
-                                      safe_name)
+from segreport.report.publish import (
+    clear_stale_staging,
+    new_staging_dir,
+    publish_dir,
+    safe_name,
+)
 from segreport.report.render import render_html
 
 NOTEBOOK_NAME = "segment_report.ipynb"

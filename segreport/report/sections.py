@@ -193,9 +193,7 @@ def _kpi_cell(row: pd.Series | None, show_previous: bool) -> str:
     if row is None:
         return f"<td style='{_CELL}'>—</td>"
     kpi, value, unit = row[C.KPI], row[C.VALUE], row[C.UNIT]
-    text = format_value(value, unit)
-    if kpi == ids.SEGMENT_GROWTH_RATE and not math.isnan(value):
-        text = f"{value:+.1f}%"
+    text = format_value(value, unit, signed=kpi == ids.SEGMENT_GROWTH_RATE)
     style = _CELL
     band = row[C.BAND]
     if band:
