@@ -131,10 +131,6 @@ def _row_label(path: Path) -> str:
     return "line" if path.suffix == ".csv" else "row"
 
 
-def _rows_word(path: Path) -> str:
-    return _row_label(path) + "s"
-
-
 def _count(n: int, one: str, many: str) -> str:
     """``1 empty id`` / ``3 empty ids``."""
     return f"{n} {one if n == 1 else many}"

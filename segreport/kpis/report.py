@@ -11,11 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from segreport import columns as C
-from segreport.data.facts import (
-    check_period_in_data,
-    customer_facts,
-    select_business_unit,
-)
+from segreport.data.facts import period_facts, select_business_unit
 from segreport.data.read import Dataset
 from segreport.errors import ConfigError
 from segreport.kpis import ids
@@ -27,9 +23,6 @@ from segreport.period import Period
 RFM = "rfm"
 NO_RECENT_ORDER = "No order in 12 months"
 
-VALUE_SECTION = (ids.CLV, ids.CLV_GROWTH, ids.CAC, ids.CAC_PAYBACK_MONTHS, ids.RETENTION_COST,
-                 ids.MARKET_SHARE)
-VOICE_SECTION = ids.VOICE_KPIS
 SURVEY_COLUMNS = f"{C.SURVEYS} ({C.CUSTOMER_ID}, {C.RESPONSE_DATE}, {C.NPS}, {C.CSAT}; optional {C.AWARE}, {C.PERCEIVED_QUALITY})"
 
 
@@ -73,9 +66,7 @@ def resegment(facts: pd.DataFrame, dataset: Dataset, segment_by: str, end: pd.Ti
 def unit_facts(dataset: Dataset, period: Period, business_unit: str = "", active_window_days: int = 365,
                segment_by: str = C.SEGMENT) -> pd.DataFrame:
     """Per-customer facts of one unit for ``period``, segmented by ``segment_by``."""
-    check_period_in_data(dataset, period)
-    orders, customers = select_business_unit(dataset, business_unit)
-    facts = customer_facts(orders, customers, period.start, period.end, active_window_days)
+    facts = period_facts(dataset, period, business_unit, active_window_days)
     return resegment(facts, dataset, segment_by, period.end)
 
 
@@ -133,7 +124,7 @@ def missing_for(dataset: Dataset, kpi_ids) -> dict[str, str]:
     present = [t for t, f in dataset.tables.items() if f is not None]
     missing = {k: v for k, v in missing_inputs(present).items() if k in kpi_ids}
     if C.SURVEYS not in present:
-        missing.update({k: f"needs the table {SURVEY_COLUMNS}" for k in VOICE_SECTION if k in kpi_ids})
+        missing.update({k: f"needs the table {SURVEY_COLUMNS}" for k in ids.VOICE_KPIS if k in kpi_ids})
     return missing
 
 

@@ -45,15 +45,6 @@ def mean_interval(values: Sequence[float], scale: float = 1.0) -> tuple[float, f
     return (mean - half) * scale, (mean + half) * scale
 
 
-def difference_of_proportions_interval(p1: float, n1: float, p2: float, n2: float,
-                                       scale: float = 100.0) -> tuple[float, float]:
-    """Wald interval of ``p1 − p2`` for two independent proportions, times ``scale``."""
-    if n1 <= 0 or n2 <= 0:
-        return math.nan, math.nan
-    half = Z95 * math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-    return (p1 - p2 - half) * scale, (p1 - p2 + half) * scale
-
-
 def excludes_zero(low: float, high: float) -> bool:
     """True when the interval lies wholly above or wholly below 0 (a real rise or fall)."""
     return not (math.isnan(low) or math.isnan(high)) and (low > 0 or high < 0)

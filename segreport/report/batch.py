@@ -22,7 +22,9 @@ from segreport import columns as C
 from segreport import errors
 from segreport.config import ReportParams
 from segreport.data.cache import write_validated
+from segreport.data.facts import check_period_in_data
 from segreport.data.read import Dataset
+from segreport.period import Period
 from segreport.report.publish import clear_stale_staging, new_staging_dir
 from segreport.report.run import (
     FINGERPRINT_NAME,
@@ -123,7 +125,7 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
     first = params.model_copy(update={"period": periods[0], "business_unit": ""})
     dataset = read_checked(first)
     for period in periods[1:]:
-        read_checked_period(dataset, params.model_copy(update={"period": period}))
+        check_period_in_data(dataset, Period.parse(period))
     units = units or units_in_data(dataset, by)
     output_dir = Path(params.output_dir).resolve()
     clear_stale_staging(output_dir)
@@ -190,9 +192,3 @@ def write_unit_emails(params: ReportParams, results: list[UnitResult], say) -> N
             continue
         write_eml(build_message(r.folder, settings, r.period, r.unit), r.folder / EML_NAME)
 
-
-def read_checked_period(dataset: Dataset, params: ReportParams) -> None:
-    from segreport.data.facts import check_period_in_data
-    from segreport.period import Period
-
-    check_period_in_data(dataset, Period.parse(params.period))

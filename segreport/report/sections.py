@@ -282,17 +282,9 @@ def _table_notes(part: pd.DataFrame, shown: Sequence[str]) -> str:
     return out
 
 
-def scorecard_html(kpis: pd.DataFrame, colors: dict[str, str] | None = None) -> str:
-    """The executive scorecard: segments × the base KPIs."""
-    return kpi_table_html(kpis, SCORECARD_KPIS, colors)
-
-
 def scorecard(kpis: pd.DataFrame, colors: dict[str, str] | None = None) -> HTML:
-    return HTML(scorecard_html(kpis, colors))
-
-
-def kpi_table(kpis: pd.DataFrame, kpi_ids: Sequence[str], colors: dict[str, str] | None = None) -> HTML:
-    return HTML(kpi_table_html(kpis, kpi_ids, colors))
+    """The executive scorecard: segments × the base KPIs."""
+    return HTML(kpi_table_html(kpis, SCORECARD_KPIS, colors))
 
 
 def narrative_html(kpis: pd.DataFrame, colors: dict[str, str] | None = None) -> HTML:
