@@ -277,7 +277,8 @@ def _table_notes(part: pd.DataFrame, shown: Sequence[str]) -> str:
         items.append(f"<li>{escape(kpi_names)} ({who}): {escape(note)}</li>")
     out = "".join(f"<p style='font-size:12px;color:#555;margin:4px 0'>{line}</p>" for line in lines)
     if items:
-        out += ("<p style='font-size:12px;color:#555;margin:6px 0 0'>Notes (* = not defined):</p>"
+        marker = " (* = not defined)" if len(undefined) else ""
+        out += (f"<p style='font-size:12px;color:#555;margin:6px 0 0'>Notes{marker}:</p>"
                 f"<ul style='font-size:12px;color:#555;margin-top:2px'>{''.join(items)}</ul>")
     return out
 
