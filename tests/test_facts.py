@@ -58,7 +58,35 @@ def make_customers(rows: list[tuple], churn: bool = False) -> pd.DataFrame:
     return frame
 
 
+ENGINE = {"name": "pandas"}
+
+
+@pytest.fixture(autouse=True, params=["pandas", "duckdb"])
+def engine(request):
+    """Every facts test runs on the reference (pandas) facts and on the engine's panel."""
+    ENGINE["name"] = request.param
+    yield request.param
+    ENGINE["name"] = "pandas"
+
+
+def engine_facts(orders, customers, start, end, window) -> pd.DataFrame:
+    """The engine's facts of the quarter ``[start, end)``: the panel's row of that quarter
+    for every customer, in the reference's column order and customer order."""
+    from segreport.data.quarterly import parse_quarter
+    from segreport.engine import panel as P
+    from segreport.engine.tables import from_dataset
+
+    q = parse_quarter(start)
+    assert P.quarter_bounds(q, q)[P.END].iloc[0] == end, "the engine works on quarters"
+    data = from_dataset(dataset(orders, customers))
+    facts = P.customer_facts_at(P.panel(data, P.Window(q - 1, q), window), data, q)
+    order = customers[C.CUSTOMER_ID] if customers is not None else orders[C.CUSTOMER_ID].unique()
+    return facts.drop(columns=[]).reindex(pd.Index(order, name=C.CUSTOMER_ID))[list(FACT_COLUMNS)]
+
+
 def facts_of(orders, customers, start=START, end=END, window=WINDOW) -> pd.DataFrame:
+    if ENGINE["name"] == "duckdb":
+        return engine_facts(orders, customers, start, end, window)
     return customer_facts(orders, customers, start, end, active_window_days=window)
 
 

@@ -208,5 +208,40 @@ def cohort_retention(customer_quarters: pd.DataFrame, acquired_at: pd.Series, la
     return pd.DataFrame(share, index=sizes.index, columns=columns)
 
 
-__all__ = ["customer_quarters", "cohort_retention", "cohort_sizes", "quarter_index",
+def cohort_retention_from_counts(cells: pd.DataFrame, sizes: pd.DataFrame, last_quarter,
+                                 max_quarters: int = 8) -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`cohort_retention` and :func:`cohort_sizes` from counts made by the engine.
+
+    Parameters
+    ----------
+    cells
+        ``cohort, since, customers`` (quarter indices; any number of rows per cell, e.g. one
+        per business unit: they are summed): customers of the cohort with an order in
+        quarter ``cohort + since``.
+    sizes
+        ``cohort, customers``: customers acquired in each cohort (summed likewise).
+    last_quarter
+        The last quarter with data: cells after it are NaN.
+
+    Returns
+    -------
+    ``(retention, sizes)`` shaped as :func:`cohort_retention` and :func:`cohort_sizes`.
+    """
+    columns = pd.RangeIndex(max_quarters + 1, name=QUARTERS_SINCE)
+    size = sizes.groupby("cohort")["customers"].sum()
+    size = size[size > 0].sort_index()
+    labels = pd.Index(quarter_label(size.index.to_numpy()), name=ACQUISITION_QUARTER)
+    out_sizes = pd.Series(size.to_numpy().astype("int64"), index=labels, name=COHORT_CUSTOMERS)
+    if size.empty:
+        return pd.DataFrame(index=labels, columns=columns, dtype="float64"), out_sizes
+    counts = (cells.groupby(["cohort", "since"])["customers"].sum().unstack("since")
+              .reindex(index=size.index, columns=columns).fillna(0.0).astype("float64"))
+    share = counts.to_numpy() / size.to_numpy()[:, None] * 100
+    last = parse_quarter(last_quarter, where="last_quarter")
+    after = (size.index.to_numpy()[:, None] + np.arange(max_quarters + 1)[None, :]) > last
+    share[after] = np.nan
+    return pd.DataFrame(share, index=labels, columns=columns), out_sizes
+
+
+__all__ = ["cohort_retention_from_counts", "customer_quarters", "cohort_retention", "cohort_sizes", "quarter_index",
            "quarter_label", "parse_quarter", "QUARTER", "ACQUISITION_QUARTER", "QUARTERS_SINCE"]

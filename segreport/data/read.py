@@ -78,9 +78,68 @@ class Dataset:
         return str(self.files.get(table, self.data_dir / table))
 
     def quality_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            [vars(q) for q in self.quality],
-            columns=["table", "file", "rows_read", "rows_dropped", "note"])
+        return self.info().quality_frame()
+
+    def info(self) -> DatasetInfo:
+        """The dataset's :class:`DatasetInfo` (no frames)."""
+        segment_values = {}
+        if self.customers is not None:
+            for col in C.CONTRACT[C.CUSTOMERS].columns:
+                if col.kind == "text" and col.name in self.customers:
+                    values = self.customers[col.name].fillna(C.UNASSIGNED).astype(str).unique()
+                    segment_values[col.name] = sorted(values)
+        units = segment_values.get(C.BUSINESS_UNIT, [])
+        return DatasetInfo(str(self.data_dir), {k: str(v) for k, v in self.files.items()},
+                           {k: [c for c in f.columns] for k, f in self.tables.items()},
+                           list(self.quality), dict(self.column_names), segment_values, units)
+
+
+@dataclass
+class DatasetInfo:
+    """What a report needs to know of a dataset besides its numbers: where it came from,
+    which tables and columns it has, the data-quality notes, and the names of its segments
+    and business units. Written beside the KPI panel as JSON; the notebook reads it instead
+    of the data.
+
+    ``tables`` maps each table present to its contract columns, so that ``name in
+    info.tables`` reads as it does for a :class:`Dataset`.
+    """
+
+    data_dir: str
+    files: dict[str, str]
+    tables: dict[str, list[str]]
+    quality: list[QualityNote] = field(default_factory=list)
+    column_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    segment_values: dict[str, list[str]] = field(default_factory=dict)
+    """Per text column of the customers table, its distinct values (empty → Unassigned)."""
+    units: list[str] = field(default_factory=list)
+
+    @property
+    def subscription_mode(self) -> bool:
+        return C.CHURN_DATE in self.tables.get(C.CUSTOMERS, [])
+
+    @property
+    def segments(self) -> list[str]:
+        return self.segment_values.get(C.SEGMENT, [C.UNSEGMENTED])
+
+    def user_column(self, table: str, column: str) -> str:
+        return self.column_names.get(table, {}).get(column, column)
+
+    def file_of(self, table: str) -> str:
+        return str(self.files.get(table, Path(self.data_dir) / table))
+
+    def quality_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([vars(q) for q in self.quality],
+                            columns=["table", "file", "rows_read", "rows_dropped", "note"])
+
+    def to_json(self) -> dict:
+        out = dict(vars(self))
+        out["quality"] = [vars(q) for q in self.quality]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> "DatasetInfo":
+        return cls(**{**data, "quality": [QualityNote(**q) for q in data["quality"]]})
 
 
 def find_table_file(data_dir: Path, table: str) -> Path | None:
@@ -374,6 +433,20 @@ def read_dataset(data_dir: str | Path, columns: dict[str, dict[str, str]] | None
     return ds
 
 
+DUPLICATES_NOTE = "exact duplicate rows dropped"
+
+
+def unassigned_note(n: int, column: str) -> str:
+    """Data-quality note for customers without a segment or business unit."""
+    return f"{n} customers without {column}: reported as '{C.UNASSIGNED}'"
+
+
+def unknown_customers_note(n_ids: int, examples, net_amount: float, customers_file: str) -> str:
+    """Data-quality note for orders whose customer is not in the customers table."""
+    return (f"orders of {n_ids} customer ids not in {customers_file} dropped "
+            f"(e.g. {', '.join(map(str, examples))}; net amount {net_amount:,.2f})")
+
+
 def _clean_customers(ds: Dataset, mapping: dict[str, str]) -> None:
     cust = ds.customers
     if cust is None:
@@ -391,8 +464,7 @@ def _clean_customers(ds: Dataset, mapping: dict[str, str]) -> None:
         if empty.any():
             cust.loc[empty, col] = C.UNASSIGNED
             ds.quality.append(QualityNote(C.CUSTOMERS, path.name, len(cust), 0,
-                                          f"{int(empty.sum())} customers without {col}: "
-                                          f"reported as '{C.UNASSIGNED}'"))
+                                          unassigned_note(int(empty.sum()), col)))
     if C.CHURN_DATE in cust:
         early = cust[C.CHURN_DATE].notna() & cust[C.SIGNUP_DATE].notna() & (
             cust[C.CHURN_DATE] < cust[C.SIGNUP_DATE])
@@ -414,7 +486,7 @@ def _clean_orders(ds: Dataset, mapping: dict[str, str] | None = None) -> None:
     if dup.any():
         orders = orders[~dup]
         ds.quality.append(QualityNote(C.ORDERS, path.name, len(dup), int(dup.sum()),
-                                      "exact duplicate rows dropped"))
+                                      DUPLICATES_NOTE))
     if ds.customers is not None:
         unknown = ~orders[C.CUSTOMER_ID].isin(ds.customers[C.CUSTOMER_ID])
         if unknown.all():
@@ -430,8 +502,7 @@ def _clean_orders(ds: Dataset, mapping: dict[str, str] | None = None) -> None:
             ids = orders.loc[unknown, C.CUSTOMER_ID].unique()
             ds.quality.append(QualityNote(
                 C.ORDERS, path.name, len(orders), int(unknown.sum()),
-                f"orders of {len(ids)} customer ids not in {ds.files[C.CUSTOMERS].name} dropped "
-                f"(e.g. {', '.join(map(str, ids[:3]))}; net amount "
-                f"{orders.loc[unknown, C.AMOUNT].sum():,.2f})"))
+                unknown_customers_note(len(ids), ids[:3], orders.loc[unknown, C.AMOUNT].sum(),
+                                       ds.files[C.CUSTOMERS].name)))
             orders = orders[~unknown]
     ds.tables[C.ORDERS] = orders.reset_index(drop=True)

@@ -66,7 +66,11 @@ def base_kpis(facts: pd.DataFrame) -> pd.DataFrame:
     churn carry a Wilson 95 % interval (``ci_low``, ``ci_high``) and ``small_sample`` when
     fewer than 30 customers were active at the start.
     """
-    totals = segment_totals(facts)
+    return base_kpis_from_totals(segment_totals(facts))
+
+
+def base_kpis_from_totals(totals: pd.DataFrame) -> pd.DataFrame:
+    """:func:`base_kpis` from :func:`segment_totals` (one row per segment, ``All`` last)."""
     unit_revenue = totals.loc[C.ALL_SEGMENTS, "revenue"]
     rows = []
     for segment, t in totals.iterrows():

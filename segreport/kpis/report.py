@@ -155,14 +155,7 @@ def behaviour(dataset: Dataset, facts: pd.DataFrame, prev_facts: pd.DataFrame | 
         cohort_sizes,
         customer_quarters,
     )
-    from segreport.kpis import segmentation as S
 
-    rfm = S.rfm_scores(facts, period.end)
-    clusters = S.behaviour_clusters(facts, period.end)
-    now = rfm[S.RFM_SEGMENT]  # ordered categoricals: the matrix keeps the best-first order
-    before = (S.rfm_scores(prev_facts, period.previous().end)[S.RFM_SEGMENT]
-              if prev_facts is not None else now.iloc[:0])
-    matrix = S.segment_migration(before, now)
     orders, customers = select_business_unit(dataset, business_unit)
     quarters = customer_quarters(orders, customers)
     first = Period.parse(period.label)
@@ -171,6 +164,20 @@ def behaviour(dataset: Dataset, facts: pd.DataFrame, prev_facts: pd.DataFrame | 
     cohorts = cohort_retention(quarters, facts[C.ACQUIRED_AT], period.label, COHORT_QUARTERS,
                                first_quarter=first.label)
     sizes = cohort_sizes(facts[C.ACQUIRED_AT], period.label, first_quarter=first.label)
+    return behaviour_of(facts, prev_facts, period, cohorts, sizes)
+
+
+def behaviour_of(facts: pd.DataFrame, prev_facts: pd.DataFrame | None, period: Period,
+                 cohorts: pd.DataFrame, sizes: pd.Series) -> Behaviour:
+    """RFM, behaviour clusters and RFM migration of ``facts``, beside the given cohorts."""
+    from segreport.kpis import segmentation as S
+
+    rfm = S.rfm_scores(facts, period.end)
+    clusters = S.behaviour_clusters(facts, period.end)
+    now = rfm[S.RFM_SEGMENT]  # ordered categoricals: the matrix keeps the best-first order
+    before = (S.rfm_scores(prev_facts, period.previous().end)[S.RFM_SEGMENT]
+              if prev_facts is not None else now.iloc[:0])
+    matrix = S.segment_migration(before, now)
     return Behaviour(rfm, clusters, matrix, S.migration_shares(matrix), cohorts, sizes)
 
 
@@ -198,6 +205,10 @@ class Quarter:
     missing: dict[str, str]
     colors: dict[str, str]
     clv_fit: object = None
+    history: pd.DataFrame | None = None
+    """The unit's KPI panel: every KPI, segment and quarter of the window."""
+    info: object = None
+    """The dataset's :class:`segreport.data.read.DatasetInfo`."""
 
 
 def predicted_clv(dataset: Dataset, facts: pd.DataFrame, period: Period, business_unit: str = "",
@@ -208,10 +219,18 @@ def predicted_clv(dataset: Dataset, facts: pd.DataFrame, period: Period, busines
     it. Returns the tidy frame and the fit information.
     """
     from segreport.data.rfm_summary import clv_summary
-    from segreport.kpis.predictive_clv import predictive_clv_kpis
 
     orders, customers = select_business_unit(dataset, business_unit)
-    summary = clv_summary(orders, period.end, customers)
+    return predicted_clv_of(clv_summary(orders, period.end, customers), facts, horizon_months,
+                            annual_discount_rate)
+
+
+def predicted_clv_of(summary: pd.DataFrame, facts: pd.DataFrame, horizon_months: int = 12,
+                     annual_discount_rate: float = 0.10):
+    """Predictive CLV per segment of ``facts`` from the purchase summary of its customers."""
+    from segreport.kpis.predictive_clv import predictive_clv_kpis
+
+    summary = summary.copy()
     summary[C.SEGMENT] = facts[C.SEGMENT].reindex(summary[C.CUSTOMER_ID]).fillna(C.UNASSIGNED).to_numpy()
     segments = sorted(facts[C.SEGMENT].unique())
     return predictive_clv_kpis(summary, horizon_months, annual_discount_rate, segments=segments)

@@ -165,13 +165,23 @@ def gross_margin(facts: pd.DataFrame, gross_margin_pct: float = 30.0) -> tuple[p
     estimate = facts[C.REVENUE].astype("float64") * gross_margin_pct / 100
     unknown = margin.isna()
     if not unknown.any():
-        return margin, "gross margin from the orders' margin column"
-    estimated_note = f"gross margin estimated as revenue × {gross_margin_pct:g}%"
+        return margin, gross_margin_note(True, gross_margin_pct)
     if unknown.all():
-        return estimate, f"{estimated_note} (the orders have no margin column)"
+        return estimate, gross_margin_note(False, gross_margin_pct)
     return (margin.where(~unknown, estimate),
-            f"gross margin from the orders' margin column, {estimated_note} for "
+            f"gross margin from the orders' margin column, {_estimated(gross_margin_pct)} for "
             f"{int(unknown.sum())} customer(s) without one")
+
+
+def _estimated(gross_margin_pct: float) -> str:
+    return f"gross margin estimated as revenue × {gross_margin_pct:g}%"
+
+
+def gross_margin_note(from_column: bool, gross_margin_pct: float = 30.0) -> str:
+    """Where the gross margin came from: the orders' margin column, or an estimate."""
+    if from_column:
+        return "gross margin from the orders' margin column"
+    return f"{_estimated(gross_margin_pct)} (the orders have no margin column)"
 
 
 def value_totals(facts: pd.DataFrame, gross_margin_pct: float = 30.0) -> tuple[pd.DataFrame, str]:
@@ -325,8 +335,12 @@ def segmentation_efficiency_row(cost: float, segments: int) -> dict:
 # --- families --------------------------------------------------------------------------
 def clv_kpis(facts: pd.DataFrame, gross_margin_pct: float = 30.0) -> pd.DataFrame:
     """Historical CLV (:func:`clv_row`) per segment and for ``All``."""
-    totals, note = value_totals(facts, gross_margin_pct)
-    return to_frame([clv_row(s, t["margin"], t["start"], t["end"], t["kept"], note)
+    return clv_kpis_from_totals(*value_totals(facts, gross_margin_pct))
+
+
+def clv_kpis_from_totals(totals: pd.DataFrame, margin_note: str = "") -> pd.DataFrame:
+    """Historical CLV per row of :func:`value_totals`' ``totals``."""
+    return to_frame([clv_row(s, t["margin"], t["start"], t["end"], t["kept"], margin_note)
                      for s, t in totals.iterrows()])
 
 
@@ -337,12 +351,20 @@ def clv_growth_kpis(facts: pd.DataFrame, prev_facts: pd.DataFrame | None,
     Both CLVs use the same ``gross_margin_pct``. Without ``prev_facts`` every row is empty
     with a note. A segment absent from ``prev_facts`` has an empty previous CLV.
     """
-    current = clv_kpis(facts, gross_margin_pct).set_index(C.SEGMENT)
-    if prev_facts is None:
+    return clv_growth_from_clv(
+        clv_kpis(facts, gross_margin_pct),
+        None if prev_facts is None else clv_kpis(prev_facts, gross_margin_pct))
+
+
+def clv_growth_from_clv(current: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """CLV growth per segment of ``current`` (the CLV rows of the period) against
+    ``previous`` (those of the previous period, ``None`` when unknown)."""
+    current = current.set_index(C.SEGMENT)
+    if previous is None:
         return to_frame([_empty(CLV_GROWTH, s, PERCENT,
                                 "not defined: no facts for the previous period")
                          for s in current.index])
-    previous = clv_kpis(prev_facts, gross_margin_pct).set_index(C.SEGMENT)
+    previous = previous.set_index(C.SEGMENT)
     rows = []
     for segment, now in current.iterrows():
         before = previous[C.VALUE].get(segment, math.nan)
@@ -378,7 +400,14 @@ def spend_kpis(facts: pd.DataFrame, marketing_spend: pd.DataFrame | None, period
     all those rows. A segment of the facts without a row has empty values and a note.
     Empty frame when ``marketing_spend`` is ``None``.
     """
-    totals, margin_note = value_totals(facts, gross_margin_pct)
+    return spend_kpis_from_totals(*value_totals(facts, gross_margin_pct), marketing_spend,
+                                  period, business_unit)
+
+
+def spend_kpis_from_totals(totals: pd.DataFrame, margin_note: str,
+                           marketing_spend: pd.DataFrame | None, period: str,
+                           business_unit: str = "") -> pd.DataFrame:
+    """:func:`spend_kpis` from :func:`value_totals`' ``totals`` and margin note."""
     segments = list(totals.index)
     real_segments = [s for s in segments if s != C.ALL_SEGMENTS]
 
@@ -413,7 +442,12 @@ def market_share_kpis(facts: pd.DataFrame, market_size: pd.DataFrame | None, per
                       business_unit: str = "") -> pd.DataFrame:
     """Market share per segment and for ``All`` (whose market is the sum of every row of the
     period). Empty frame when ``market_size`` is ``None``."""
-    totals = segment_totals(facts)
+    return market_share_from_totals(segment_totals(facts), market_size, period, business_unit)
+
+
+def market_share_from_totals(totals: pd.DataFrame, market_size: pd.DataFrame | None,
+                             period: str, business_unit: str = "") -> pd.DataFrame:
+    """:func:`market_share_kpis` from :func:`segreport.kpis.base.segment_totals`."""
     segments = list(totals.index)
     real_segments = [s for s in segments if s != C.ALL_SEGMENTS]
 
@@ -441,7 +475,13 @@ def segmentation_efficiency_kpis(facts: pd.DataFrame, segmentation_costs: pd.Dat
                                  period: str, business_unit: str = "") -> pd.DataFrame:
     """Segmentation efficiency (:func:`segmentation_efficiency_row`), one ``All`` row; cost
     is the sum of the period's rows. Empty frame when ``segmentation_costs`` is ``None``."""
-    n_segments = int(facts[C.SEGMENT].nunique())
+    return segmentation_efficiency_from_count(int(facts[C.SEGMENT].nunique()),
+                                              segmentation_costs, period, business_unit)
+
+
+def segmentation_efficiency_from_count(n_segments: int, segmentation_costs: pd.DataFrame | None,
+                                       period: str, business_unit: str = "") -> pd.DataFrame:
+    """:func:`segmentation_efficiency_kpis` for ``n_segments`` segments with a customer."""
 
     def build(rows: pd.DataFrame) -> list[dict]:
         return [segmentation_efficiency_row(float(rows[C.COST].sum()), n_segments)]
@@ -485,15 +525,29 @@ def value_kpis(facts: pd.DataFrame, prev_facts: pd.DataFrame | None,
     * ``segmentation_efficiency`` (currency per segment, ``All`` only): segmentation cost /
       segments with a customer.
     """
+    totals, note = value_totals(facts, gross_margin_pct)
+    previous = None if prev_facts is None else value_totals(prev_facts, gross_margin_pct)
+    return value_kpis_from_totals(totals, note, previous, tables, period, business_unit,
+                                  int(facts[C.SEGMENT].nunique()))
+
+
+def value_kpis_from_totals(totals: pd.DataFrame, margin_note: str,
+                           previous: tuple[pd.DataFrame, str] | None,
+                           tables: Mapping[str, pd.DataFrame | None], period: str | Period,
+                           business_unit: str = "", n_segments: int = 0) -> pd.DataFrame:
+    """:func:`value_kpis` from the totals of :func:`value_totals` (``(totals,
+    margin_note)`` of the previous period as ``previous``, ``None`` when unknown) and the
+    number of segments with a customer."""
     label = period.label if isinstance(period, Period) else Period.parse(period).label
+    clv = clv_kpis_from_totals(totals, margin_note)
     frames = [
-        clv_kpis(facts, gross_margin_pct),
-        clv_growth_kpis(facts, prev_facts, gross_margin_pct),
-        spend_kpis(facts, tables.get(C.MARKETING_SPEND), label, business_unit,
-                   gross_margin_pct),
-        market_share_kpis(facts, tables.get(C.MARKET_SIZE), label, business_unit),
-        segmentation_efficiency_kpis(facts, tables.get(C.SEGMENTATION_COSTS), label,
-                                     business_unit),
+        clv,
+        clv_growth_from_clv(clv, None if previous is None else clv_kpis_from_totals(*previous)),
+        spend_kpis_from_totals(totals, margin_note, tables.get(C.MARKETING_SPEND), label,
+                               business_unit),
+        market_share_from_totals(totals, tables.get(C.MARKET_SIZE), label, business_unit),
+        segmentation_efficiency_from_count(n_segments, tables.get(C.SEGMENTATION_COSTS), label,
+                                           business_unit),
     ]
     frames = [f for f in frames if not f.empty]
     if not frames:

@@ -154,20 +154,7 @@ def brand_equity_components(responses: pd.DataFrame) -> dict[str, float]:
     A component whose column is absent or has no values among ``responses`` is left out, so
     the result may have 0 to 3 entries, in the order above.
     """
-    out: dict[str, float] = {}
-    if C.AWARE in responses:
-        aware = responses[C.AWARE].dropna()
-        if len(aware):
-            out[AWARENESS] = float(aware.mean()) * 100.0
-    if C.PERCEIVED_QUALITY in responses:
-        quality = responses[C.PERCEIVED_QUALITY].dropna()
-        if len(quality):
-            out[PERCEIVED_QUALITY_COMPONENT] = rescale_1_to_5(float(quality.mean()))
-    if C.NPS in responses:
-        promoters, detractors, n = nps_counts(responses[C.NPS])
-        if n:
-            out[NPS_COMPONENT] = (nps_value(promoters, detractors, n) + 100.0) / 2.0
-    return out
+    return brand_equity_components_from_counts(survey_counts(responses))
 
 
 def profile_columns(customers: pd.DataFrame | None) -> list[str]:
@@ -217,32 +204,78 @@ def _empty(kpi: str, segment: str, unit: str, why: str, denominator: float = mat
                    note=f"not defined: {why}")
 
 
+SURVEY_COUNTS = ("responses", "csat_n", "satisfied", "csat_sum", "csat_sumsq", "nps_n",
+                 "promoters", "detractors", "aware_n", "aware_sum", "quality_n", "quality_sum")
+"""The sums every survey KPI is computed from (a response set reduced to numbers)."""
+
+
+def survey_counts(responses: pd.DataFrame) -> dict[str, float]:
+    """:data:`SURVEY_COUNTS` of a set of responses: ``responses`` rows; ``csat_n`` CSAT
+    answers, ``satisfied`` those of 4–5, ``csat_sum`` and ``csat_sumsq`` their sum and sum
+    of squares; ``nps_n`` NPS answers, ``promoters`` (9–10), ``detractors`` (0–6);
+    ``aware_n``/``aware_sum`` and ``quality_n``/``quality_sum`` the answers and sums of
+    the optional columns (``aware_n`` is NaN when the column is absent)."""
+    csat = responses[C.CSAT].dropna() if C.CSAT in responses else pd.Series(dtype="float64")
+    promoters, detractors, n_nps = nps_counts(responses[C.NPS] if C.NPS in responses else [])
+    out = {"responses": len(responses), "csat_n": len(csat),
+           "satisfied": int((csat >= SATISFIED_MIN).sum()), "csat_sum": float(csat.sum()),
+           "csat_sumsq": float((csat ** 2).sum()), "nps_n": n_nps, "promoters": promoters,
+           "detractors": detractors}
+    for col, key in ((C.AWARE, "aware"), (C.PERCEIVED_QUALITY, "quality")):
+        values = responses[col].dropna() if col in responses else None
+        out[f"{key}_n"] = math.nan if values is None else len(values)
+        out[f"{key}_sum"] = math.nan if values is None else float(values.sum())
+    return out
+
+
 def csat_row(segment: str, responses: pd.DataFrame) -> dict:
     """``csat``: satisfied responses (CSAT 4–5) / responses with a CSAT score × 100 (%),
     with its Wilson 95 % interval."""
-    scores = responses[C.CSAT].dropna() if C.CSAT in responses else pd.Series(dtype="float64")
-    satisfied = int((scores >= SATISFIED_MIN).sum())
-    return proportion_row(CSAT, segment, satisfied, len(scores),
+    return csat_row_from_counts(segment, survey_counts(responses))
+
+
+def csat_row_from_counts(segment: str, counts) -> dict:
+    """:func:`csat_row` from :func:`survey_counts`."""
+    return proportion_row(CSAT, segment, int(counts["satisfied"]), int(counts["csat_n"]),
                           when_zero="no survey responses with a CSAT score in the period")
 
 
 def csi_row(segment: str, responses: pd.DataFrame) -> dict:
     """``csi``: (mean CSAT − 1) / 4 × 100 (index 0–100), with the rescaled interval of the
     mean."""
-    scores = responses[C.CSAT].dropna() if C.CSAT in responses else pd.Series(dtype="float64")
-    n = len(scores)
+    return csi_row_from_counts(segment, survey_counts(responses))
+
+
+def csi_row_from_counts(segment: str, counts) -> dict:
+    """:func:`csi_row` from :func:`survey_counts`: mean = sum / n; the interval of the mean
+    from the sample variance (sum of squares − sum² / n) / (n − 1)."""
+    n = int(counts["csat_n"])
     if n == 0:
         return _empty(CSI, segment, INDEX_UNIT,
                       "no survey responses with a CSAT score in the period", denominator=0)
-    low, high = csi_interval(scores.tolist())
-    return kpi_row(CSI, segment, rescale_1_to_5(float(scores.mean())), INDEX_UNIT,
-                   denominator=n, ci_low=low, ci_high=high, small_sample=is_small(n))
+    mean = counts["csat_sum"] / n
+    low = high = math.nan
+    if n >= 2:
+        var = max(0.0, (counts["csat_sumsq"] - counts["csat_sum"] ** 2 / n) / (n - 1))
+        half = Z95 * math.sqrt(var / n)
+        low, high = max(0.0, rescale_1_to_5(mean - half)), min(100.0, rescale_1_to_5(mean + half))
+    return kpi_row(CSI, segment, rescale_1_to_5(mean), INDEX_UNIT, denominator=n, ci_low=low,
+                   ci_high=high, small_sample=is_small(n))
+
+
+def _nps_triple(counts) -> tuple[int, int, int]:
+    return int(counts["promoters"]), int(counts["detractors"]), int(counts["nps_n"])
 
 
 def nps_row(segment: str, responses: pd.DataFrame) -> dict:
     """``nps``: % promoters − % detractors (points), numerator promoters − detractors,
     denominator answers, with :func:`nps_interval`."""
-    promoters, detractors, n = nps_counts(responses[C.NPS] if C.NPS in responses else [])
+    return nps_row_from_counts(segment, survey_counts(responses))
+
+
+def nps_row_from_counts(segment: str, counts) -> dict:
+    """:func:`nps_row` from :func:`survey_counts`."""
+    promoters, detractors, n = _nps_triple(counts)
     if n == 0:
         return _empty(NPS, segment, POINTS, _NO_RESPONSES, denominator=0)
     low, high = nps_interval(promoters, detractors, n)
@@ -254,8 +287,12 @@ def nps_row(segment: str, responses: pd.DataFrame) -> dict:
 def nps_change_row(segment: str, current: pd.DataFrame, previous: pd.DataFrame) -> dict:
     """``nps_change``: NPS(period) − NPS(previous period) in points, with
     :func:`nps_change_interval`; small when either period has fewer than 30 answers."""
-    now = nps_counts(current[C.NPS] if C.NPS in current else [])
-    before = nps_counts(previous[C.NPS] if C.NPS in previous else [])
+    return nps_change_row_from_counts(segment, survey_counts(current), survey_counts(previous))
+
+
+def nps_change_row_from_counts(segment: str, current, previous) -> dict:
+    """:func:`nps_change_row` from the :func:`survey_counts` of both periods."""
+    now, before = _nps_triple(current), _nps_triple(previous)
     if now[2] == 0 or before[2] == 0:
         where = ("either period" if now[2] == before[2] == 0
                  else "the period" if now[2] == 0 else "the previous period")
@@ -269,10 +306,28 @@ def brand_equity_row(segment: str, responses: pd.DataFrame) -> dict:
     """``brand_equity_index``: mean of the available components of
     :func:`brand_equity_components` (index 0–100); the note lists the components used.
     Denominator: responses in the period. No interval (a composite)."""
-    n = len(responses)
+    return brand_equity_row_from_counts(segment, survey_counts(responses))
+
+
+def brand_equity_components_from_counts(counts) -> dict[str, float]:
+    """:func:`brand_equity_components` from :func:`survey_counts`."""
+    out: dict[str, float] = {}
+    if counts["aware_n"] > 0:
+        out[AWARENESS] = counts["aware_sum"] / counts["aware_n"] * 100.0
+    if counts["quality_n"] > 0:
+        out[PERCEIVED_QUALITY_COMPONENT] = rescale_1_to_5(counts["quality_sum"] / counts["quality_n"])
+    promoters, detractors, n = _nps_triple(counts)
+    if n:
+        out[NPS_COMPONENT] = (nps_value(promoters, detractors, n) + 100.0) / 2.0
+    return out
+
+
+def brand_equity_row_from_counts(segment: str, counts) -> dict:
+    """:func:`brand_equity_row` from :func:`survey_counts`."""
+    n = int(counts["responses"])
     if n == 0:
         return _empty(BRAND_EQUITY_INDEX, segment, INDEX_UNIT, _NO_RESPONSES, denominator=0)
-    parts = brand_equity_components(responses)
+    parts = brand_equity_components_from_counts(counts)
     if not parts:
         return _empty(BRAND_EQUITY_INDEX, segment, INDEX_UNIT,
                       "no brand-equity component has values in the period", denominator=n)
@@ -300,9 +355,17 @@ def insight_penetration_row(segment: str, active_end: pd.Index, responders: pd.I
         The profile columns checked; empty means only the survey condition applies.
     """
     hit = active_end.isin(responders) & complete.reindex(active_end, fill_value=False).to_numpy()
-    row = proportion_row(CUSTOMER_INSIGHT_PENETRATION, segment, int(hit.sum()), len(active_end),
+    return insight_penetration_from_counts(segment, int(hit.sum()), len(active_end),
+                                           bool(profile_cols))
+
+
+def insight_penetration_from_counts(segment: str, hits: int, active_end: int,
+                                    has_profile: bool) -> dict:
+    """:func:`insight_penetration_row` from the count of qualifying customers (``hits``)
+    and of customers active at the period end."""
+    row = proportion_row(CUSTOMER_INSIGHT_PENETRATION, segment, hits, active_end,
                          when_zero="no customers were active at the period end")
-    if not profile_cols:
+    if not has_profile:
         extra = "no profile columns in the customers table: only the survey condition applies"
         row[C.NOTE] = f"{row[C.NOTE]}; {extra}" if row[C.NOTE] else extra
     return row

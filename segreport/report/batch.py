@@ -1,6 +1,6 @@
 """Every business unit in one command: ``segreport batch``.
 
-The data is read and checked once, in this process, and written as a validated copy that
+The data is read, checked and computed once, in this process, into a folder of KPI panels that
 every unit's notebook reads; the units then run in parallel worker processes. A unit that
 fails does not stop the others: its executed notebook is kept, the summary names it, and
 the exit status is non-zero. A unit whose inputs (data files, parameters, notebook and
@@ -21,10 +21,7 @@ import segreport
 from segreport import columns as C
 from segreport import errors
 from segreport.config import ReportParams
-from segreport.data.cache import write_validated
-from segreport.data.facts import check_period_in_data
-from segreport.data.read import Dataset
-from segreport.period import Period
+from segreport.data.read import DatasetInfo
 from segreport.report.publish import clear_stale_staging, new_staging_dir
 from segreport.report.run import (
     FINGERPRINT_NAME,
@@ -32,7 +29,7 @@ from segreport.report.run import (
     KPIS_NAME,
     NOTEBOOK_NAME,
     default_notebook,
-    read_checked,
+    prepare_data,
     render_unit,
     report_dir,
     stderr_progress,
@@ -53,15 +50,19 @@ class UnitResult:
     seconds: float = 0.0
 
 
-def units_in_data(dataset: Dataset, by: str = C.BUSINESS_UNIT) -> list[str]:
-    """The values of ``by`` found in the customers table, sorted."""
+def check_by(by: str) -> None:
     if by not in BY_CHOICES:
         raise errors.ConfigError(f"--by {by!r}: only {', '.join(BY_CHOICES)} is supported")
-    if dataset.customers is None:
+
+
+def units_in_data(info: DatasetInfo, by: str = C.BUSINESS_UNIT) -> list[str]:
+    """The values of ``by`` found in the customers table, sorted."""
+    check_by(by)
+    if C.CUSTOMERS not in info.tables:
         raise errors.ConfigError(
-            f"--by {by}: the data folder {dataset.data_dir} has no customers table to take "
+            f"--by {by}: the data folder {info.data_dir} has no customers table to take "
             f"{by} from")
-    return sorted(map(str, dataset.customers[by].dropna().unique()))
+    return list(info.units)
 
 
 def _file_digest(path: Path) -> str:
@@ -121,22 +122,28 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
     periods = periods or [params.period]
     say = stderr_progress if show_progress else (lambda _m: None)
     started = time.perf_counter()
-    say("segreport: reading and checking the data once for every unit …")
+    say("segreport: reading, checking and computing every quarter and unit once …")
+    check_by(by)
     first = params.model_copy(update={"period": periods[0], "business_unit": ""})
-    dataset = read_checked(first)
-    for period in periods[1:]:
-        check_period_in_data(dataset, Period.parse(period))
-    units = units or units_in_data(dataset, by)
     output_dir = Path(params.output_dir).resolve()
     clear_stale_staging(output_dir)
     cache = new_staging_dir(output_dir)
     results: list[UnitResult] = []
     try:
-        write_validated(dataset, cache)
-        # the checked copy, not the sources: a database has no files, and a change in any
-        # source shows in the copy
+        prepared = prepare_data(first, cache, periods)
+        known = units_in_data(prepared.info, by)
+        unknown = [u for u in (units or []) if u not in known]
+        if unknown:
+            raise errors.ConfigError(
+                f"--unit {', '.join(map(repr, unknown))}: not found in column "
+                f"'{prepared.info.user_column(C.CUSTOMERS, by)}' of "
+                f"{prepared.info.file_of(C.CUSTOMERS)}; units present: {', '.join(known)}")
+        units = units or known
+        # what the reports read, not the sources: a database has no files, and a change in
+        # any source shows in what was computed from it
         data_digest = hashlib.sha256("".join(
-            _file_digest(p) for p in sorted(Path(cache).glob("*.parquet"))).encode()).hexdigest()
+            _file_digest(p) for p in sorted(Path(cache).rglob("*")) if p.is_file()
+        ).encode()).hexdigest()
         code = code_digest(notebook)
         say(f"segreport: data ready in {time.perf_counter() - started:.1f} s; "
             f"{len(units) * len(periods)} reports to make with {workers} workers")

@@ -16,13 +16,9 @@ from pathlib import Path
 import segreport
 from segreport import errors
 from segreport.config import ReportParams
-from segreport.data import read_dataset
-from segreport.data.cache import write_validated
-from segreport.data.facts import check_period_in_data, select_business_unit
-from segreport.data.read import Dataset
 from segreport.data.sources import absolute
-from segreport.kpis.report import check_segment_by
 from segreport.period import Period
+from segreport.pipeline import Prepared, prepare
 from segreport.report.kernel import project_kernel
 from segreport.report.publish import (
     clear_stale_staging,
@@ -99,19 +95,17 @@ def execute(notebook: Path, out: Path, parameters: dict) -> None:
             f"the notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from exc
 
 
-def read_checked(params: ReportParams) -> Dataset:
-    """Read and validate the data, and check the period and business unit against it."""
-    dataset = read_dataset(params.data_source or params.data_dir, params.columns, params.tables,
-                           params.password_env)
-    check_period_in_data(dataset, Period.parse(params.period))
-    select_business_unit(dataset, params.business_unit)
-    check_segment_by(dataset, params.segment_by)
-    return dataset
+def prepare_data(params: ReportParams, folder: Path, periods: list[str] | None = None) -> Prepared:
+    """Check the data in the engine and compute every KPI, quarter and unit the reports of
+    ``periods`` (default: the params' period) need, into ``folder``."""
+    return prepare(folder, params.data_source or params.data_dir, periods or [params.period],
+                   params.business_unit, params.columns, params.tables, params.password_env,
+                   params.active_window_days, params.segment_by, params.gross_margin_pct)
 
 
-def render_unit(params: ReportParams, validated: Path, notebook: Path, say: Say = quiet,
+def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say = quiet,
                 fingerprint: str | None = None) -> Path:
-    """Stages 2–4 for one unit, from an already validated copy of the data.
+    """Stages 2–4 for one unit, from the folder :func:`prepare_data` wrote.
 
     Raises
     ------
@@ -129,7 +123,7 @@ def render_unit(params: ReportParams, validated: Path, notebook: Path, say: Say 
             "data_dir": absolute(params.data_source or params.data_dir),
             "output_dir": str(output_dir),
             "kpis_csv": str(staging / KPIS_NAME),
-            "validated_data": str(validated),
+            "prepared_data": str(prepared),
         }
         with stage(2, say):
             try:
@@ -179,13 +173,12 @@ def run_report(params: ReportParams, notebook: Path | None = None, say: Say = st
     notebook = Path(notebook or default_notebook())
     if not notebook.is_file():
         raise errors.ConfigError(f"notebook not found: {notebook}")
-    with stage(1, say):
-        dataset = read_checked(params)
     output_dir = Path(params.output_dir).resolve()
     clear_stale_staging(output_dir)
     cache = new_staging_dir(output_dir)
     try:
-        write_validated(dataset, cache)
+        with stage(1, say):
+            prepare_data(params, cache)
         final = render_unit(params, cache, notebook, say)
     finally:
         shutil.rmtree(cache, ignore_errors=True)

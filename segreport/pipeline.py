@@ -1,0 +1,289 @@
+"""From a source to what the notebook shows: computed once, read by every report.
+
+:func:`prepare` opens and checks the source in the engine, builds the customer × quarter
+panel for every quarter of the window and every business unit in one pass, and writes to a
+folder (Parquet and JSON):
+
+* ``kpi_panel.parquet`` — every KPI × segment × unit × quarter: each reported quarter,
+  the 8 before it (so the same quarter a year earlier too) and the one before those, with
+  ``previous_value``;
+* ``facts_<quarter>.parquet`` — per-customer facts of each reported quarter and of the one
+  before it (RFM, behaviour groups, migration);
+* ``cohorts.parquet``, ``cohort_sizes.parquet`` — acquisition-cohort counts;
+* ``purchases_<quarter>.parquet`` — the purchase summary of BG/NBD and Gamma-Gamma;
+* ``info.json`` — tables, columns, data-quality notes, segments and units.
+
+:func:`load_quarter` reads one unit and quarter back into a :class:`segreport.kpis.report.Quarter`
+for the notebook; it scans no orders. A notebook opened on its own (in JupyterLab) calls
+:func:`load_report`, which prepares a folder itself when it is given none.
+
+``segment_by: rfm`` re-cuts every KPI by each customer's RFM segment at each quarter's
+end; that cut is made per customer, by the reference functions of
+:mod:`segreport.kpis.report`, on the checked data in memory.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from segreport import columns as C
+from segreport.data.quarterly import parse_quarter
+from segreport.data.read import DatasetInfo
+from segreport.errors import ConfigError
+from segreport.period import Period
+
+PANEL_FILE = "kpi_panel.parquet"
+INFO_FILE = "info.json"
+COHORTS_FILE = "cohorts.parquet"
+COHORT_SIZES_FILE = "cohort_sizes.parquet"
+REFERENCE_DIR = "checked"
+HISTORY_QUARTERS = 8
+"""Quarters shown before the reported one (the same quarter a year earlier among them)."""
+COHORT_QUARTERS = 8
+COHORTS_SHOWN = 12
+RFM = "rfm"
+
+
+def facts_file(quarter: str) -> str:
+    return f"facts_{quarter}.parquet"
+
+
+def purchases_file(quarter: str) -> str:
+    return f"purchases_{quarter}.parquet"
+
+
+@dataclass
+class Prepared:
+    """What :func:`prepare` wrote: the folder and the dataset's description."""
+
+    folder: Path
+    info: DatasetInfo
+    periods: list[str] = field(default_factory=list)
+
+
+def check_request(info: DatasetInfo, first_order, last_order, periods: list[str],
+                  business_unit: str = "", segment_by: str = C.SEGMENT) -> None:
+    """Reject a period the orders do not reach, an unknown business unit or segment_by,
+    with the messages of the reference checks."""
+    for label in periods:
+        period = Period.parse(label)
+        if period.start > last_order:
+            raise ConfigError(
+                f"period {period}: starts {period.start:%Y-%m-%d}, after the last order in "
+                f"{info.file_of(C.ORDERS)} ({last_order:%Y-%m-%d})")
+        if period.end <= first_order:
+            raise ConfigError(
+                f"period {period}: ends {period.last_day:%Y-%m-%d}, before the first order in "
+                f"{info.file_of(C.ORDERS)} ({first_order:%Y-%m-%d})")
+    if business_unit:
+        if C.CUSTOMERS not in info.tables:
+            raise ConfigError(
+                f"business_unit {business_unit!r}: the data folder {info.data_dir} has no "
+                "customers table, so customers cannot be split by business unit")
+        if business_unit not in info.units:
+            raise ConfigError(
+                f"business_unit {business_unit!r} not found in column "
+                f"'{info.user_column(C.CUSTOMERS, C.BUSINESS_UNIT)}' of "
+                f"{info.file_of(C.CUSTOMERS)}; units present: {', '.join(info.units)}")
+    choices = [c for c in info.segment_values] + [RFM]
+    if segment_by != C.SEGMENT and segment_by not in choices:
+        raise ConfigError(f"segment_by {segment_by!r}: choose one of {', '.join(choices)}")
+
+
+def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
+            business_unit: str = "", columns: dict | None = None, tables: dict | None = None,
+            password_env: str = "SEGREPORT_DB_PASSWORD", active_window_days: int = 365,
+            segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0) -> Prepared:
+    """Check the source and write everything the reports of ``periods`` need to ``folder``.
+
+    Raises
+    ------
+    DataError, ConfigError
+        bad input, with the message naming file, column and values (nothing is written).
+    """
+    from segreport.engine import open_engine
+    from segreport.engine import panel as P
+    from segreport.kpis.panel import kpi_panel
+
+    data = open_engine(data_source, columns, tables, password_env)
+    orders = data.tables[C.ORDERS]
+    span = orders.aggregate(lo=orders[C.ORDER_DATE].min(), hi=orders[C.ORDER_DATE].max()).execute()
+    first_order, last_order = pd.Timestamp(span["lo"].iloc[0]), pd.Timestamp(span["hi"].iloc[0])
+    periods = sorted({Period.parse(p).label for p in periods})
+    check_request(data.info, first_order, last_order, periods, business_unit, segment_by)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if segment_by == RFM:
+        return _prepare_reference(folder, data, periods)
+
+    reported = [parse_quarter(p) for p in periods]
+    first_data = parse_quarter(first_order)
+    first = max(first_data, min(reported) - HISTORY_QUARTERS - 1)
+    window = P.Window(first - 1, max(reported))
+    panel = _materialize(data, P.panel(data, window, active_window_days, segment_by), "panel")
+    sums = P.segment_totals(panel, C.MARGIN in data.columns_of(C.ORDERS))
+    survey = P.survey_counts(data, window, segment_by) if C.SURVEYS in data.tables else None
+    info = data.info
+    units = [""] + list(info.units)
+    segments = {u: sorted(map(str, (sums if not u else sums[sums[C.BUSINESS_UNIT] == u])[C.SEGMENT]
+                              .unique())) for u in units}
+    has_profile = any(c in data.columns_of(C.CUSTOMERS) for c in C.PROFILE_COLUMNS) \
+        or C.CUSTOMERS not in data.tables
+    kpis = kpi_panel(sums, survey, data.small, window.quarters[1:], units, segments,
+                     gross_margin_pct, has_profile, first_data)
+    kpis.to_parquet(folder / PANEL_FILE, index=False)
+
+    cells, sizes = [], []
+    for label, q in zip(periods, reported):
+        for quarter in {q, q - 1}:
+            path = folder / facts_file(P.quarter_labels([quarter])[0])
+            if quarter >= window.first and not path.exists():
+                P.customer_facts_at(panel, data, quarter).to_parquet(path)
+        c, s = P.cohort_counts(data, q, COHORT_QUARTERS, q - COHORTS_SHOWN + 1, segment_by)
+        cells.append(c.assign(period=label))
+        sizes.append(s.assign(period=label))
+        P.purchase_summary(data, Period.parse(label).end, segment_by).to_parquet(
+            folder / purchases_file(label), index=False)
+    pd.concat(cells).to_parquet(folder / COHORTS_FILE, index=False)
+    pd.concat(sizes).to_parquet(folder / COHORT_SIZES_FILE, index=False)
+    _write_info(folder, info, periods, first_data)
+    return Prepared(folder, info, periods)
+
+
+def _materialize(data, expr, name: str):
+    """``expr`` computed once into a temporary table of the backend (DuckDB)."""
+    table = f"segreport_{name}"
+    data.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{table}" AS {data.con.compile(expr)}')
+    return data.con.table(table)
+
+
+def _write_info(folder: Path, info: DatasetInfo, periods: list[str], first_data: int,
+                reference: bool = False) -> None:
+    payload = {"info": info.to_json(), "periods": periods, "first_data_quarter": first_data,
+               "reference": reference}
+    (folder / INFO_FILE).write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
+
+
+def _prepare_reference(folder: Path, data, periods: list[str]) -> Prepared:
+    """For ``segment_by: rfm``: the checked tables, for the per-customer reference path."""
+    from segreport.data.cache import write_validated
+    from segreport.data.read import Dataset
+
+    frames = {name: t.execute() for name, t in data.tables.items()} | dict(data.small)
+    for frame in frames.values():
+        for col in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[col]):
+                frame[col] = frame[col].astype("datetime64[ns]")
+            elif pd.api.types.is_string_dtype(frame[col]):
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    ds = Dataset(Path(data.info.data_dir), frames, {k: Path(v) for k, v in data.info.files.items()},
+                 list(data.info.quality), data.info.column_names)
+    write_validated(ds, folder / REFERENCE_DIR)
+    _write_info(folder, data.info, periods, 0, reference=True)
+    return Prepared(folder, data.info, periods)
+
+
+def read_info(folder: str | Path) -> tuple[DatasetInfo, dict]:
+    payload = json.loads((Path(folder) / INFO_FILE).read_text(encoding="utf-8"))
+    return DatasetInfo.from_json(payload["info"]), payload
+
+
+def segment_names(info: DatasetInfo, segment_by: str = C.SEGMENT) -> list[str]:
+    """Every segment name the report can show under ``segment_by``, for stable colours."""
+    if segment_by == RFM:
+        from segreport.kpis.report import NO_RECENT_ORDER
+        from segreport.kpis.segmentation import RFM_SEGMENTS
+
+        return list(RFM_SEGMENTS) + [NO_RECENT_ORDER]
+    return info.segment_values.get(segment_by, info.segments)
+
+
+def _read_unit(path: Path, unit: str, **kwargs) -> pd.DataFrame:
+    frame = pd.read_parquet(path, **kwargs)
+    return frame if not unit else frame[frame[C.BUSINESS_UNIT] == unit]
+
+
+def load_quarter(folder: str | Path, period: str, business_unit: str = "",
+                 segment_by: str = C.SEGMENT, predictive: bool = True,
+                 clv_horizon_months: int = 12, clv_discount_rate: float = 0.10):
+    """Everything the notebook shows for one quarter and unit, read from a prepared folder.
+
+    Returns a :class:`segreport.kpis.report.Quarter` whose ``kpis`` hold last quarter's
+    values in ``previous_value`` and whose ``history`` holds the unit's KPI panel (every
+    quarter of the window).
+    """
+    from segreport.charts import segment_colors
+    from segreport.data.quarterly import cohort_retention_from_counts
+    from segreport.kpis import ids
+    from segreport.kpis.panel import quarter_kpis_from_panel
+    from segreport.kpis.report import Quarter, behaviour_of, missing_for, predicted_clv_of, with_previous
+    from segreport.kpis.segmentation import segmentation_kpis
+
+    folder = Path(folder)
+    info, meta = read_info(folder)
+    p = Period.parse(period)
+    if meta["reference"]:
+        return _load_reference(folder, info, p, business_unit, segment_by, predictive,
+                               clv_horizon_months, clv_discount_rate)
+    panel = pd.read_parquet(folder / PANEL_FILE)
+    history = panel[panel[C.BUSINESS_UNIT] == business_unit].reset_index(drop=True)
+    kpis = quarter_kpis_from_panel(panel, p.label, business_unit)
+    facts = _read_unit(folder / facts_file(p.label), business_unit)
+    prev_path = folder / facts_file(p.previous().label)
+    prev_facts = _read_unit(prev_path, business_unit) if prev_path.exists() else None
+    cells = _read_unit(folder / COHORTS_FILE, business_unit)
+    sizes = _read_unit(folder / COHORT_SIZES_FILE, business_unit)
+    cells, sizes = cells[cells["period"] == p.label], sizes[sizes["period"] == p.label]
+    cohorts, cohort_sizes = cohort_retention_from_counts(cells, sizes, p.label, COHORT_QUARTERS)
+    behave = behaviour_of(facts, prev_facts, p, cohorts, cohort_sizes)
+    frames = [kpis, with_previous(segmentation_kpis(behave.clusters), None)]
+    fit = None
+    if predictive:
+        summary = _read_unit(folder / purchases_file(p.label), business_unit)
+        predicted, fit = predicted_clv_of(summary, facts, clv_horizon_months, clv_discount_rate)
+        frames.append(with_previous(predicted, None))
+    kpis = pd.concat(frames, ignore_index=True)
+    all_ids = list(dict.fromkeys(list(ids.BASE_KPIS) + list(ids.VALUE_KPIS) + list(ids.VOICE_KPIS)))
+    q = Quarter(p, business_unit, facts.drop(columns=[C.BUSINESS_UNIT]),
+                None if prev_facts is None else prev_facts.drop(columns=[C.BUSINESS_UNIT]),
+                kpis, behave, missing_for(info, all_ids),
+                segment_colors(segment_names(info, segment_by)), fit)
+    q.history, q.info = history, info
+    return q
+
+
+def _load_reference(folder: Path, info: DatasetInfo, p: Period, business_unit: str,
+                    segment_by: str, predictive: bool, horizon: int, rate: float):
+    from segreport.data.cache import read_validated
+    from segreport.kpis.report import build_quarter
+
+    ds = read_validated(folder / REFERENCE_DIR)
+    q = build_quarter(ds, p.label, business_unit, segment_by=segment_by, predictive=predictive,
+                      clv_horizon_months=horizon, clv_discount_rate=rate)
+    q.history, q.info = pd.DataFrame(), info
+    return q
+
+
+def load_report(data_dir: str, period: str, business_unit: str = "", columns: dict | None = None,
+                data_source: str = "", tables: dict | None = None,
+                password_env: str = "SEGREPORT_DB_PASSWORD", active_window_days: int = 365,
+                segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0,
+                predictive_clv: bool = True, clv_horizon_months: int = 12,
+                clv_discount_rate: float = 0.10, prepared_data: str = ""):
+    """The notebook's one call: :func:`load_quarter` from ``prepared_data`` (as ``segreport
+    run`` and ``batch`` pass it), else from a folder prepared here and now (JupyterLab)."""
+    folder = Path(prepared_data) if prepared_data else None
+    if folder is None or not (folder / INFO_FILE).is_file():
+        folder = Path(tempfile.mkdtemp(prefix="segreport-"))
+        prepare(folder, data_source or data_dir, [period], business_unit, columns, tables,
+                password_env, active_window_days, segment_by, gross_margin_pct)
+    return load_quarter(folder, period, business_unit, segment_by, predictive_clv,
+                        clv_horizon_months, clv_discount_rate)
+
+
+__all__ = ["HISTORY_QUARTERS", "Prepared", "check_request", "load_quarter", "load_report",
+           "prepare", "read_info", "segment_names"]
