@@ -23,7 +23,10 @@ end; that cut is made per customer, by the reference functions of
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,8 +120,9 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
     check_request(data.info, first_order, last_order, periods, business_unit, segment_by)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    span = {"first_order": str(first_order), "last_order": str(last_order)}
     if segment_by == RFM:
-        return _prepare_reference(folder, data, periods)
+        return _prepare_reference(folder, data, periods, span)
 
     reported = [parse_quarter(p) for p in periods]
     first_data = parse_quarter(first_order)
@@ -150,8 +154,78 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
             folder / purchases_file(label), index=False)
     pd.concat(cells).to_parquet(folder / COHORTS_FILE, index=False)
     pd.concat(sizes).to_parquet(folder / COHORT_SIZES_FILE, index=False)
-    _write_info(folder, info, periods, first_data)
+    _write_info(folder, info, periods, first_data, span)
     return Prepared(folder, info, periods)
+
+
+def cache_root() -> Path:
+    """Where prepared folders are kept between runs: ``$SEGREPORT_CACHE_DIR/prepared``, by
+    default ``~/.cache/segreport/prepared`` (owner-only)."""
+    root = os.environ.get("SEGREPORT_CACHE_DIR") or Path.home() / ".cache" / "segreport"
+    return Path(root) / "prepared"
+
+
+def source_fingerprint(data_source: str | Path, **settings) -> str | None:
+    """What a prepared folder depends on: the source files (name, size, modification time),
+    the settings and the package's computing code. ``None`` for a database, which has no
+    files to look at (it is prepared afresh each time)."""
+    from segreport.data.sources import is_url
+
+    text = str(data_source)
+    path = Path(text)
+    if is_url(text) or not path.exists():
+        return None
+    files = [path] if path.is_file() else sorted(
+        p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    for f in files:
+        st = f.stat()
+        h.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    package = Path(__file__).parent
+    for f in sorted(package.rglob("*.py")):
+        if "report" not in f.relative_to(package).parts[:1]:
+            h.update(f.read_bytes())
+    return h.hexdigest()[:32]
+
+
+def prepare_cached(data_source: str | Path, periods: list[str], business_unit: str = "",
+                   keep: int = 6, **settings) -> Prepared:
+    """:func:`prepare`, or the folder it wrote before for the same source files, settings
+    and code (see :func:`source_fingerprint`). New folders are written under a temporary
+    name and renamed into place; the ``keep`` most recent are kept. Every business unit is
+    prepared, so the folder serves the report of any unit; the period, unit and
+    ``segment_by`` are checked against the data each time."""
+    periods = sorted({Period.parse(p).label for p in periods})
+    fingerprint = source_fingerprint(data_source, periods=periods, **settings)
+    root = cache_root()
+    if fingerprint is None:
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder = Path(tempfile.mkdtemp(prefix="uncached-", dir=root))
+        return prepare(folder, data_source, periods, business_unit, **settings)
+    final = root / fingerprint
+    if (final / INFO_FILE).is_file():
+        info, meta = read_info(final)
+        check_request(info, pd.Timestamp(meta["first_order"]), pd.Timestamp(meta["last_order"]),
+                      periods, business_unit, settings.get("segment_by", C.SEGMENT))
+        os.utime(final)
+        return Prepared(final, info, meta["periods"])
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    work = Path(tempfile.mkdtemp(prefix=".new-", dir=root))
+    try:
+        prepared = prepare(work, data_source, periods, business_unit, **settings)
+        os.replace(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    _evict(root, keep)
+    return Prepared(final, prepared.info, prepared.periods)
+
+
+def _evict(root: Path, keep: int) -> None:
+    folders = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime,
+                     reverse=True)
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _materialize(data, expr, name: str):
@@ -162,13 +236,13 @@ def _materialize(data, expr, name: str):
 
 
 def _write_info(folder: Path, info: DatasetInfo, periods: list[str], first_data: int,
-                reference: bool = False) -> None:
+                span: dict, reference: bool = False) -> None:
     payload = {"info": info.to_json(), "periods": periods, "first_data_quarter": first_data,
-               "reference": reference}
+               "reference": reference, **span}
     (folder / INFO_FILE).write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
 
 
-def _prepare_reference(folder: Path, data, periods: list[str]) -> Prepared:
+def _prepare_reference(folder: Path, data, periods: list[str], span: dict) -> Prepared:
     """For ``segment_by: rfm``: the checked tables, for the per-customer reference path."""
     from segreport.data.cache import write_validated
     from segreport.data.read import Dataset
@@ -183,7 +257,7 @@ def _prepare_reference(folder: Path, data, periods: list[str]) -> Prepared:
     ds = Dataset(Path(data.info.data_dir), frames, {k: Path(v) for k, v in data.info.files.items()},
                  list(data.info.quality), data.info.column_names)
     write_validated(ds, folder / REFERENCE_DIR)
-    _write_info(folder, data.info, periods, 0, reference=True)
+    _write_info(folder, data.info, periods, 0, span, reference=True)
     return Prepared(folder, data.info, periods)
 
 
@@ -248,9 +322,7 @@ def load_quarter(folder: str | Path, period: str, business_unit: str = "",
         frames.append(with_previous(predicted, None))
     kpis = pd.concat(frames, ignore_index=True)
     all_ids = list(dict.fromkeys(list(ids.BASE_KPIS) + list(ids.VALUE_KPIS) + list(ids.VOICE_KPIS)))
-    q = Quarter(p, business_unit, facts.drop(columns=[C.BUSINESS_UNIT]),
-                None if prev_facts is None else prev_facts.drop(columns=[C.BUSINESS_UNIT]),
-                kpis, behave, missing_for(info, all_ids),
+    q = Quarter(p, business_unit, facts, prev_facts, kpis, behave, missing_for(info, all_ids),
                 segment_colors(segment_names(info, segment_by)), fit)
     q.history, q.info = history, info
     return q

@@ -11,3 +11,11 @@ def no_pdf():
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SEGREPORT_CHROMIUM", "/nonexistent/chromium-for-tests")
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory):
+    """Prepared data is cached under the test session's own folder, not the user's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEGREPORT_CACHE_DIR", str(tmp_path_factory.mktemp("segreport-cache")))
+        yield

@@ -186,7 +186,7 @@ def segment_totals(panel_: ir.Table, has_margin: bool) -> pd.DataFrame:
     p = panel_
     new = p["acquired_in_period"]
     hits = (p["active_end"] & p[RESPONDED_12M] & p[PROFILE_COMPLETE]) \
-        if RESPONDED_12M in p.columns else ibis.literal(False)
+        if RESPONDED_12M in p.columns else p["active_end"] & ibis.literal(False)
     agg = p.group_by([C.BUSINESS_UNIT, C.SEGMENT, QUARTER]).aggregate(
         start=p["active_start"].cast("int64").sum(),
         end=p["active_end"].cast("int64").sum(),

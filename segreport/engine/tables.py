@@ -45,7 +45,7 @@ from segreport.data.read import (
     unassigned_note,
     unknown_customers_note,
 )
-from segreport.data.sources import DEFAULT_PASSWORD_ENV, FolderSource, is_url, open_source
+from segreport.data.sources import DEFAULT_PASSWORD_ENV, FolderSource, is_url
 
 ENGINE_TABLES = (C.ORDERS, C.CUSTOMERS, C.SURVEYS)
 """Tables that can be large: checked and kept in the engine. The small period tables

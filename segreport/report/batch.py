@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
-import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from segreport import columns as C
 from segreport import errors
 from segreport.config import ReportParams
 from segreport.data.read import DatasetInfo
-from segreport.report.publish import clear_stale_staging, new_staging_dir
+from segreport.report.publish import clear_stale_staging
 from segreport.report.run import (
     FINGERPRINT_NAME,
     HTML_NAME,
@@ -127,57 +126,54 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
     first = params.model_copy(update={"period": periods[0], "business_unit": ""})
     output_dir = Path(params.output_dir).resolve()
     clear_stale_staging(output_dir)
-    cache = new_staging_dir(output_dir)
     results: list[UnitResult] = []
-    try:
-        prepared = prepare_data(first, cache, periods)
-        known = units_in_data(prepared.info, by)
-        unknown = [u for u in (units or []) if u not in known]
-        if unknown:
-            raise errors.ConfigError(
-                f"--unit {', '.join(map(repr, unknown))}: not found in column "
-                f"'{prepared.info.user_column(C.CUSTOMERS, by)}' of "
-                f"{prepared.info.file_of(C.CUSTOMERS)}; units present: {', '.join(known)}")
-        units = units or known
-        # what the reports read, not the sources: a database has no files, and a change in
-        # any source shows in what was computed from it
-        data_digest = hashlib.sha256("".join(
-            _file_digest(p) for p in sorted(Path(cache).rglob("*")) if p.is_file()
-        ).encode()).hexdigest()
-        code = code_digest(notebook)
-        say(f"segreport: data ready in {time.perf_counter() - started:.1f} s; "
-            f"{len(units) * len(periods)} reports to make with {workers} workers")
-        jobs = []
-        for period in periods:
-            for unit in units:
-                p = ReportParams.model_validate(params.model_dump() | {
-                    "period": period, "business_unit": unit, "output_dir": str(output_dir)})
-                digest = fingerprint(p, data_digest, code)
-                if not force and is_current(p, digest):
-                    results.append(UnitResult(unit, period, "skipped", report_dir(p)))
-                    continue
-                jobs.append((p, digest))
-        ctx = multiprocessing.get_context("spawn")
-        bar = tqdm(total=len(jobs), unit="report", disable=not show_progress,
-                   desc=f"done 0 · failed 0 · remaining {len(jobs)}",
-                   bar_format="{desc} |{bar}| {n_fmt}/{total_fmt} reports [elapsed {elapsed}]")
-        done = failed = 0
-        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool:
-            futures = {pool.submit(_render_worker, p.model_dump_json(), str(cache), str(notebook),
-                                   digest): (p, time.perf_counter()) for p, digest in jobs}
-            for future in as_completed(futures):
-                p, t0 = futures[future]
-                status, error = future.result()
-                done += status == "done"
-                failed += status == "failed"
-                results.append(UnitResult(p.unit_label, p.period, status, report_dir(p), error,
-                                          time.perf_counter() - t0))
-                bar.set_description_str(f"done {done} · failed {failed} · remaining "
-                                        f"{len(jobs) - done - failed}")
-                bar.update()
-        bar.close()
-    finally:
-        shutil.rmtree(cache, ignore_errors=True)
+    prepared = prepare_data(first, periods)
+    cache = prepared.folder
+    known = units_in_data(prepared.info, by)
+    unknown = [u for u in (units or []) if u not in known]
+    if unknown:
+        raise errors.ConfigError(
+            f"--unit {', '.join(map(repr, unknown))}: not found in column "
+            f"'{prepared.info.user_column(C.CUSTOMERS, by)}' of "
+            f"{prepared.info.file_of(C.CUSTOMERS)}; units present: {', '.join(known)}")
+    units = units or known
+    # what the reports read, not the sources: a database has no files, and a change in
+    # any source shows in what was computed from it
+    data_digest = hashlib.sha256("".join(
+        _file_digest(p) for p in sorted(Path(cache).rglob("*")) if p.is_file()
+    ).encode()).hexdigest()
+    code = code_digest(notebook)
+    say(f"segreport: data ready in {time.perf_counter() - started:.1f} s; "
+        f"{len(units) * len(periods)} reports to make with {workers} workers")
+    jobs = []
+    for period in periods:
+        for unit in units:
+            p = ReportParams.model_validate(params.model_dump() | {
+                "period": period, "business_unit": unit, "output_dir": str(output_dir)})
+            digest = fingerprint(p, data_digest, code)
+            if not force and is_current(p, digest):
+                results.append(UnitResult(unit, period, "skipped", report_dir(p)))
+                continue
+            jobs.append((p, digest))
+    ctx = multiprocessing.get_context("spawn")
+    bar = tqdm(total=len(jobs), unit="report", disable=not show_progress,
+               desc=f"done 0 · failed 0 · remaining {len(jobs)}",
+               bar_format="{desc} |{bar}| {n_fmt}/{total_fmt} reports [elapsed {elapsed}]")
+    done = failed = 0
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool:
+        futures = {pool.submit(_render_worker, p.model_dump_json(), str(cache), str(notebook),
+                               digest): (p, time.perf_counter()) for p, digest in jobs}
+        for future in as_completed(futures):
+            p, t0 = futures[future]
+            status, error = future.result()
+            done += status == "done"
+            failed += status == "failed"
+            results.append(UnitResult(p.unit_label, p.period, status, report_dir(p), error,
+                                      time.perf_counter() - t0))
+            bar.set_description_str(f"done {done} · failed {failed} · remaining "
+                                    f"{len(jobs) - done - failed}")
+            bar.update()
+    bar.close()
     if params.email:
         write_unit_emails(params, [r for r in results if r.status != "failed"], say)
     for period in periods:

@@ -18,7 +18,7 @@ from segreport import errors
 from segreport.config import ReportParams
 from segreport.data.sources import absolute
 from segreport.period import Period
-from segreport.pipeline import Prepared, prepare
+from segreport.pipeline import Prepared, prepare_cached
 from segreport.report.kernel import project_kernel
 from segreport.report.publish import (
     clear_stale_staging,
@@ -95,12 +95,15 @@ def execute(notebook: Path, out: Path, parameters: dict) -> None:
             f"the notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from exc
 
 
-def prepare_data(params: ReportParams, folder: Path, periods: list[str] | None = None) -> Prepared:
+def prepare_data(params: ReportParams, periods: list[str] | None = None) -> Prepared:
     """Check the data in the engine and compute every KPI, quarter and unit the reports of
-    ``periods`` (default: the params' period) need, into ``folder``."""
-    return prepare(folder, params.data_source or params.data_dir, periods or [params.period],
-                   params.business_unit, params.columns, params.tables, params.password_env,
-                   params.active_window_days, params.segment_by, params.gross_margin_pct)
+    ``periods`` (default: the params' period) need; reused while the source files, these
+    settings and the code are unchanged (:func:`segreport.pipeline.prepare_cached`)."""
+    return prepare_cached(params.data_source or params.data_dir, periods or [params.period],
+                          business_unit=params.business_unit, columns=params.columns,
+                          tables=params.tables, password_env=params.password_env,
+                          active_window_days=params.active_window_days,
+                          segment_by=params.segment_by, gross_margin_pct=params.gross_margin_pct)
 
 
 def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say = quiet,
@@ -175,12 +178,8 @@ def run_report(params: ReportParams, notebook: Path | None = None, say: Say = st
         raise errors.ConfigError(f"notebook not found: {notebook}")
     output_dir = Path(params.output_dir).resolve()
     clear_stale_staging(output_dir)
-    cache = new_staging_dir(output_dir)
-    try:
-        with stage(1, say):
-            prepare_data(params, cache)
-        final = render_unit(params, cache, notebook, say)
-    finally:
-        shutil.rmtree(cache, ignore_errors=True)
+    with stage(1, say):
+        prepared = prepare_data(params)
+    final = render_unit(params, prepared.folder, notebook, say)
     say(f"segreport: report written to {final}")
     return final
