@@ -236,7 +236,7 @@ def _check_args(horizon_months: int, annual_discount_rate: float, time_unit: str
 
 
 def _segments(per_customer: pd.DataFrame, segments: Iterable[str] | None) -> list[str]:
-    present = set(per_customer[C.SEGMENT])
+    present = set(pd.unique(per_customer[C.SEGMENT]))
     listed = set(segments) if segments is not None else set()
     return sorted((present | listed) - {C.ALL_SEGMENTS})
 
@@ -458,9 +458,10 @@ def predictive_clv_kpis(summary: pd.DataFrame, horizon_months: int = 12,
 
     if summary.empty:
         summary = summary.reindex(columns=list(SUMMARY_COLUMNS))
-    segment = (summary[C.SEGMENT].astype(str).to_numpy() if C.SEGMENT in summary
+    # .array, not .to_numpy(): no round trip of a million strings through Python objects
+    segment = (summary[C.SEGMENT].astype(str).array if C.SEGMENT in summary
                else C.UNSEGMENTED)
-    per_customer = pd.DataFrame({C.CUSTOMER_ID: summary[C.CUSTOMER_ID].to_numpy(),
+    per_customer = pd.DataFrame({C.CUSTOMER_ID: summary[C.CUSTOMER_ID].array,
                                  C.SEGMENT: segment})
     fit.per_customer = per_customer
     segment_list = _segments(per_customer, segments)
