@@ -93,8 +93,10 @@ MIN_REPEAT_CUSTOMERS = 20
 
 MAX_FIT_CUSTOMERS = 100_000
 """Above this many customers the models are fitted on a random sample of this many (and
-predict for all). 100,000 customers estimate the four BG/NBD and three Gamma-Gamma
-parameters to well under 1 % sampling error, and a fit of that size takes ~3 s on 2 cores."""
+predict for all). A fit of that size takes ~3 s on 2 cores. On a summary simulated with the
+CDNOW parameters, three samples of 100,000 gave r and alpha within about 1 % of each other,
+p, q and v within 2–3 % and the dropout parameters a and b within 4–5 % (the least
+determined); raise it where those matter more than the time."""
 SAMPLE_SEED = 20050101
 """Default random seed of that sample (any fixed number: the sample, and so the fit, is
 the same on every run)."""
