@@ -1,13 +1,21 @@
 """Tests of the predictive CLV: the per-customer summary (segreport.data.rfm_summary) and the
 BG/NBD + Gamma-Gamma KPIs (segreport.kpis.predictive_clv) fitted with pymc-marketing.
 
-Two model fits in all (pytensor compiles on first use, then caches in
-~/.cache/segreport/pytensor): the CDNOW sample against the published estimates, and one
-business unit of a small generated sample for the shape of the KPI frame.
+Seven model fits in all, a few seconds each (pytensor compiles on first use, then caches in
+~/.cache/segreport/pytensor): the CDNOW sample against the published estimates; one
+business unit of a small generated sample for the shape of the KPI frame; the CDNOW sample
+three times more for the fit cache (filling it, refitting a corrupt entry, an unwritable
+folder); a simulated summary fitted twice on a sample. The cache tests that only need to
+see a miss make the fit raise instead of fitting.
 """
 from __future__ import annotations
 
+import json
 import math
+import os
+import shutil
+import subprocess
+import sys
 from importlib import metadata
 from importlib.resources import files
 from pathlib import Path
@@ -298,3 +306,279 @@ def test_both_kpis_have_a_card_with_the_shared_schema():
         assert set(card["related"]) <= known, kpi
         assert kpi in known  # picked up by load_cards
     assert "pymc-marketing" in cards[P.PREDICTED_CLV]["measurement"]
+
+
+# --- the fit cache -------------------------------------------------------------------------
+# One real fit (the CDNOW sample, in days) fills a cache folder; the other calls either hit it
+# or, to show that they miss, meet a BG/NBD fit that raises (a miss must try to fit).
+class FitAttempted(Exception):
+    """Raised by the patched BG/NBD fit: the call did not find its inputs in the cache."""
+
+
+@pytest.fixture
+def no_fit(monkeypatch):
+    from pymc_marketing.clv import BetaGeoModel
+
+    def refuse(self, *args, **kwargs):
+        raise FitAttempted("a fit was attempted")
+
+    monkeypatch.setattr(BetaGeoModel, "fit", refuse)
+
+
+def attempted_fit(fit: P.PredictiveClvFit) -> bool:
+    return not fit.ok and not fit.cached and "FitAttempted" in fit.note
+
+
+@pytest.fixture(scope="module")
+def cached_cdnow(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("clv-cache")
+    summary = pd.read_csv(DATA / "cdnow_sample_summary.csv", dtype={C.CUSTOMER_ID: str})
+    summary[C.SEGMENT] = np.where(summary[FREQUENCY] > 0, "repeat", "one-time")
+    return summary, cache, P.predictive_clv_kpis(summary, cache_dir=cache)
+
+
+def test_a_first_call_fits_and_writes_one_cache_entry(cached_cdnow):
+    summary, cache, (_, fit) = cached_cdnow
+    assert fit.ok and not fit.cached and not fit.sampled
+    assert fit.fit_customers == fit.customers == len(summary)
+    assert len(fit.fingerprint) == 64
+    assert [p.name for p in cache.iterdir()] == [f"{fit.fingerprint}.parquet"]
+
+
+def test_the_same_inputs_again_are_a_cache_hit_with_identical_output(cached_cdnow, no_fit):
+    summary, cache, (frame, fit) = cached_cdnow
+    again_frame, again = P.predictive_clv_kpis(summary, cache_dir=str(cache))  # str works too
+    assert again.cached and again.ok and again.fingerprint == fit.fingerprint
+    pd.testing.assert_frame_equal(again_frame, frame)
+    pd.testing.assert_frame_equal(again.per_customer, fit.per_customer)
+    assert again.params == fit.params
+    assert (again.customers, again.fit_customers, again.spend_customers, again.note) == \
+        (fit.customers, fit.fit_customers, fit.spend_customers, fit.note)
+    assert again.fit_seconds == fit.fit_seconds  # those of the fit that wrote the entry
+
+
+def test_row_order_and_segments_do_not_enter_the_key(cached_cdnow, no_fit):
+    summary, cache, (_, fit) = cached_cdnow
+    shuffled = summary.sample(frac=1, random_state=5)
+    shuffled[C.SEGMENT] = np.where(shuffled[AGE] > 200, "early", "late")
+    frame, again = P.predictive_clv_kpis(shuffled, cache_dir=cache)
+    assert again.cached and again.fingerprint == fit.fingerprint
+    # the predictions follow their customers into the new row order
+    assert list(again.per_customer[C.CUSTOMER_ID]) == list(shuffled[C.CUSTOMER_ID])
+    mine = again.per_customer.set_index(C.CUSTOMER_ID)
+    theirs = fit.per_customer.set_index(C.CUSTOMER_ID).loc[mine.index]
+    for column in P.PREDICTION_COLUMNS:
+        np.testing.assert_array_equal(mine[column], theirs[column])
+    assert sorted(set(frame[C.SEGMENT])) == [C.ALL_SEGMENTS, "early", "late"]
+
+
+def _one_monetary_value_up_by_a_cent(summary):
+    changed = summary.copy()
+    row = changed.index[changed[FREQUENCY] > 0][10]
+    changed.loc[row, MONETARY_VALUE] += 0.01
+    return changed, {}
+
+
+def _one_recency_down_a_day(summary):
+    changed = summary.copy()
+    row = changed.index[changed[RECENCY] > 0][0]
+    changed.loc[row, RECENCY] -= 1
+    return changed, {}
+
+
+@pytest.mark.parametrize("change", [
+    _one_monetary_value_up_by_a_cent,
+    _one_recency_down_a_day,
+    lambda s: (s, {"horizon_months": 13}),
+    lambda s: (s, {"annual_discount_rate": 0.08}),
+    lambda s: (s, {"time_unit": "W"}),
+    lambda s: (s.iloc[1:], {}),
+], ids=["monetary", "recency", "horizon", "discount", "time_unit", "one_customer_fewer"])
+def test_any_change_to_the_inputs_of_the_fit_is_a_miss(cached_cdnow, no_fit, change):
+    summary, cache, (_, fit) = cached_cdnow
+    changed, kwargs = change(summary)
+    _, again = P.predictive_clv_kpis(changed, cache_dir=cache, **kwargs)
+    assert attempted_fit(again), again.note
+    assert again.fingerprint and again.fingerprint != fit.fingerprint
+
+
+def test_the_sampling_settings_enter_the_key_only_when_they_sample(cached_cdnow, no_fit):
+    summary, cache, (_, fit) = cached_cdnow
+    # 2,349 customers: a limit above that does not sample, so the entry still serves
+    _, again = P.predictive_clv_kpis(summary, cache_dir=cache, max_fit_customers=5000, seed=1)
+    assert again.cached
+    _, one = P.predictive_clv_kpis(summary, cache_dir=cache, max_fit_customers=1000, seed=1)
+    _, two = P.predictive_clv_kpis(summary, cache_dir=cache, max_fit_customers=1000, seed=2)
+    assert attempted_fit(one) and attempted_fit(two)
+    assert len({fit.fingerprint, one.fingerprint, two.fingerprint}) == 3
+
+
+def _truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _garbage(path: Path) -> None:
+    path.write_bytes(b"not a parquet file")
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _no_metadata(path: Path) -> None:
+    pd.DataFrame({c: [1.0] for c in P.PREDICTION_COLUMNS}).to_parquet(path)
+
+
+def _another_key(path: Path) -> None:  # a well-formed entry written for other inputs
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[b"segreport.predictive_clv"])
+    meta["key"] = "0" * 64
+    pq.write_table(table.replace_schema_metadata(
+        {b"segreport.predictive_clv": json.dumps(meta).encode()}), path)
+
+
+@pytest.mark.parametrize("damage", [_truncated, _garbage, _empty, _no_metadata, _another_key])
+def test_a_damaged_entry_is_ignored_and_the_models_refitted(cached_cdnow, tmp_path, no_fit,
+                                                            damage):
+    summary, cache, (_, fit) = cached_cdnow
+    entry = tmp_path / f"{fit.fingerprint}.parquet"
+    shutil.copy(cache / entry.name, entry)
+    damage(entry)
+    _, again = P.predictive_clv_kpis(summary, cache_dir=tmp_path)
+    assert attempted_fit(again), again.note
+
+
+def test_a_corrupt_entry_is_refitted_and_rewritten(cached_cdnow, tmp_path):
+    summary, cache, (frame, fit) = cached_cdnow
+    entry = tmp_path / f"{fit.fingerprint}.parquet"
+    shutil.copy(cache / entry.name, entry)
+    _truncated(entry)
+    refit_frame, refit = P.predictive_clv_kpis(summary, cache_dir=tmp_path)
+    assert refit.ok and not refit.cached
+    # the same data and optimiser give the same fit
+    for name, value in fit.params.items():
+        assert refit.params[name] == pytest.approx(value, rel=1e-9), name
+    pd.testing.assert_frame_equal(refit_frame, frame, rtol=1e-9)
+    # the entry is whole again, and no temporary file is left beside it
+    assert [p.name for p in tmp_path.iterdir()] == [entry.name]
+    _, third = P.predictive_clv_kpis(summary, cache_dir=tmp_path)
+    assert third.cached and third.params == refit.params
+
+
+def test_a_cache_hit_imports_neither_pymc_nor_pytensor(cached_cdnow, tmp_path):
+    summary, cache, (frame, fit) = cached_cdnow
+    summary.to_parquet(tmp_path / "summary.parquet")
+    script = f"""
+import json, sys
+import pandas as pd
+from segreport.kpis.predictive_clv import predictive_clv_kpis
+summary = pd.read_parquet({str(tmp_path / "summary.parquet")!r})
+frame, fit = predictive_clv_kpis(summary, cache_dir={str(cache)!r})
+print(json.dumps({{"cached": fit.cached, "values": frame["value"].tolist(),
+                   "loaded": sorted(m for m in ("pytensor", "pymc", "pymc_marketing")
+                                    if m in sys.modules)}}))
+"""
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(root), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, cwd=root, timeout=120, check=True)
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got == {"cached": True, "values": frame[C.VALUE].tolist(), "loaded": []}
+
+
+def test_an_unwritable_cache_warns_and_the_result_stands(cached_cdnow, tmp_path):
+    summary, _, (frame, fit) = cached_cdnow
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    with pytest.warns(RuntimeWarning, match="could not write the fit cache"):
+        again_frame, again = P.predictive_clv_kpis(summary, cache_dir=not_a_folder)
+    assert again.ok and not again.cached
+    pd.testing.assert_frame_equal(again_frame, frame, rtol=1e-9)
+
+
+def test_without_a_cache_folder_nothing_is_cached(cached_cdnow, no_fit):
+    summary, _, _ = cached_cdnow
+    _, fit = P.predictive_clv_kpis(summary)
+    assert attempted_fit(fit)
+
+
+# --- fitting on a sample above max_fit_customers -------------------------------------------
+@pytest.fixture(scope="module")
+def sampled(tmp_path_factory):
+    """3,000 customers drawn from the models, fitted on a sample of 1,000, predicted in
+    chunks of 700 (five library calls)."""
+    summary = P.simulate_summary(3000, seed=7)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(P, "PREDICT_CHUNK", 700)
+        result = P.predictive_clv_kpis(summary, max_fit_customers=1000, seed=3)
+    return summary, result
+
+
+def test_simulate_summary_is_a_valid_summary():
+    summary = P.simulate_summary(500, seed=1)
+    assert list(summary.columns) == list(SUMMARY_COLUMNS) and len(summary) == 500
+    assert summary[C.CUSTOMER_ID].is_unique and summary[C.CUSTOMER_ID].is_monotonic_increasing
+    assert (summary[RECENCY] <= summary[AGE]).all() and (summary[AGE] >= 1).all()
+    repeat = summary[FREQUENCY] > 0
+    assert (summary.loc[repeat, MONETARY_VALUE] > 0).all()
+    assert (summary.loc[~repeat, [RECENCY, MONETARY_VALUE]] == 0).all().all()
+    pd.testing.assert_frame_equal(P.simulate_summary(500, seed=1), summary)
+
+
+def test_above_the_limit_the_fit_uses_a_sample_and_predicts_for_everyone(sampled):
+    summary, (frame, fit) = sampled
+    assert fit.ok, fit.note
+    assert fit.sampled and fit.customers == 3000 and fit.fit_customers == 1000
+    # the Gamma-Gamma model is fitted on the repeat customers of the sample only
+    assert 0 < fit.spend_customers < (summary[FREQUENCY] > 0).sum()
+    per = fit.per_customer
+    assert list(per[C.CUSTOMER_ID]) == list(summary[C.CUSTOMER_ID])
+    for column in P.PREDICTION_COLUMNS:
+        assert np.isfinite(per[column]).all() and (per[column] >= 0).all(), column
+    # one model for all: the same history gives the same prediction, in the sample or not,
+    # and every one-time buyer gets the population mean spend p·v / (q − 1)
+    spread = per.assign(**{c: summary[c] for c in (FREQUENCY, RECENCY, AGE)}) \
+        .groupby([FREQUENCY, RECENCY, AGE])[P.PREDICTED_PURCHASES].agg(["min", "max", "size"])
+    assert (spread["size"] > 1).sum() > 100  # many histories occur more than once
+    np.testing.assert_allclose(spread["max"], spread["min"], rtol=1e-12)
+    one_time = per[summary[FREQUENCY].to_numpy() == 0]
+    np.testing.assert_allclose(one_time[P.EXPECTED_SPEND],
+                               fit.params["p"] * fit.params["v"] / (fit.params["q"] - 1),
+                               rtol=1e-9)
+    # the KPI rows count every customer
+    all_rows = frame[frame[C.SEGMENT] == C.ALL_SEGMENTS]
+    assert (all_rows[C.DENOMINATOR] == 3000).all()
+
+
+def test_the_note_says_the_fit_used_a_sample(sampled):
+    _, (frame, fit) = sampled
+    said = "fitted on a random sample of 1,000 of 3,000 customers"
+    assert fit.note.endswith(said)
+    assert frame[C.NOTE].str.endswith(said).all()
+
+
+def test_the_sample_fit_is_deterministic_for_a_seed_and_chunking_changes_nothing(sampled):
+    summary, (frame, fit) = sampled
+    again_frame, again = P.predictive_clv_kpis(summary, max_fit_customers=1000, seed=3)
+    assert again.params == fit.params
+    pd.testing.assert_frame_equal(again.per_customer, fit.per_customer, rtol=1e-12)
+    pd.testing.assert_frame_equal(again_frame, frame, rtol=1e-12)
+
+
+def test_too_few_repeat_customers_in_the_sample_say_so(no_fit):
+    summary = P.simulate_summary(400, seed=2)
+    _, fit = P.predictive_clv_kpis(summary, max_fit_customers=60, min_repeat_customers=50)
+    assert not fit.ok and fit.sampled and fit.fit_customers == 60
+    assert f"there are {fit.spend_customers} in the random sample of 60" in fit.note
+
+
+@pytest.mark.parametrize("kwargs", [{"max_fit_customers": 0}, {"max_fit_customers": 10.5},
+                                    {"max_fit_customers": True}, {"max_fit_customers": 49},
+                                    {"max_fit_customers": "1000"}, {"seed": -1},
+                                    {"seed": 1.5}, {"seed": "a"}])
+def test_invalid_sampling_arguments_raise_a_config_error(kwargs):
+    with pytest.raises(ConfigError):
+        P.predictive_clv_kpis(EXPECTED, **kwargs)
