@@ -160,7 +160,8 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
 
 def cache_root() -> Path:
     """Where prepared folders are kept between runs: ``$SEGREPORT_CACHE_DIR/prepared``, by
-    default ``~/.cache/segreport/prepared`` (owner-only)."""
+    default ``~/.cache/segreport/prepared`` (owner-only); model fits go beside it, in
+    ``clv``."""
     root = os.environ.get("SEGREPORT_CACHE_DIR") or Path.home() / ".cache" / "segreport"
     return Path(root) / "prepared"
 
@@ -318,7 +319,8 @@ def load_quarter(folder: str | Path, period: str, business_unit: str = "",
     fit = None
     if predictive:
         summary = _read_unit(folder / purchases_file(p.label), business_unit)
-        predicted, fit = predicted_clv_of(summary, facts, clv_horizon_months, clv_discount_rate)
+        predicted, fit = predicted_clv_of(summary, facts, clv_horizon_months, clv_discount_rate,
+                                          cache_root().parent / "clv")
         frames.append(with_previous(predicted, None))
     kpis = pd.concat(frames, ignore_index=True)
     all_ids = list(dict.fromkeys(list(ids.BASE_KPIS) + list(ids.VALUE_KPIS) + list(ids.VOICE_KPIS)))

@@ -226,14 +226,16 @@ def predicted_clv(dataset: Dataset, facts: pd.DataFrame, period: Period, busines
 
 
 def predicted_clv_of(summary: pd.DataFrame, facts: pd.DataFrame, horizon_months: int = 12,
-                     annual_discount_rate: float = 0.10):
-    """Predictive CLV per segment of ``facts`` from the purchase summary of its customers."""
+                     annual_discount_rate: float = 0.10, cache_dir=None):
+    """Predictive CLV per segment of ``facts`` from the purchase summary of its customers;
+    a fit whose inputs are unchanged is read from ``cache_dir`` (``None``: no cache)."""
     from segreport.kpis.predictive_clv import predictive_clv_kpis
 
     summary = summary.copy()
     summary[C.SEGMENT] = facts[C.SEGMENT].reindex(summary[C.CUSTOMER_ID]).fillna(C.UNASSIGNED).to_numpy()
     segments = sorted(facts[C.SEGMENT].unique())
-    return predictive_clv_kpis(summary, horizon_months, annual_discount_rate, segments=segments)
+    return predictive_clv_kpis(summary, horizon_months, annual_discount_rate, segments=segments,
+                               cache_dir=cache_dir)
 
 
 def build_quarter(dataset: Dataset, period: str, business_unit: str = "", active_window_days: int = 365,

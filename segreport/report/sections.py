@@ -120,7 +120,9 @@ def predictive_clv_section(q) -> HTML:
         f"buy-till-you-die models BG/NBD (Fader, Hardie &amp; Lee 2005: how often customers buy and "
         f"when they silently leave) and Gamma-Gamma (how much they spend), fitted with "
         f"<b>{escape(fit.library)} {escape(fit.library_version)}</b> ({escape(fit.method)}) on "
-        f"{fit.customers:,} customers of the unit ({fit.spend_customers:,} repeat buyers for spend). "
+        f"{fit.customers:,} customers of the unit ({fit.spend_customers:,} repeat buyers for spend)"
+        + (f", the models fitted on a random sample of {fit.fit_customers:,} of them and applied "
+           f"to every customer" if fit.sampled else "") + ". "
         f"Net revenue, not margin: compare it with historical CLV with that in mind. "
         f"Fitted parameters: {escape(params)}.</p>" + table)
 
