@@ -116,7 +116,7 @@ def open_engine(data_source: str | Path, columns: dict | None = None,
 
 def from_dataset(ds: Dataset) -> EngineData:
     """An already checked :class:`Dataset` loaded into an embedded DuckDB."""
-    con = ibis.duckdb.connect()
+    con = connect_duckdb()
     big, small = {}, {}
     for name, frame in ds.tables.items():
         if name in ENGINE_TABLES:
@@ -124,6 +124,13 @@ def from_dataset(ds: Dataset) -> EngineData:
         else:
             small[name] = frame
     return EngineData(con, big, small, ds.info(), checked_in_engine=False)
+
+
+def connect_duckdb():
+    """An embedded DuckDB connection (in memory, every core, no progress bar)."""
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET enable_progress_bar = false")
+    return con
 
 
 def register_frame(con, name: str, frame: pd.DataFrame) -> ir.Table:
@@ -151,7 +158,7 @@ def _engine_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _open_folder(folder: Path, columns: dict, tables: dict[str, str]) -> EngineData:
     source = FolderSource(folder, tables)
-    con = ibis.duckdb.connect()
+    con = connect_duckdb()
     big: dict[str, ir.Table] = {}
     small: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}

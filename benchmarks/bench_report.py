@@ -1,0 +1,235 @@
+"""A full report against a trivial notebook, a batch against separate runs, the engine's
+facts stage against a hand-written DuckDB query: both sides of each ratio in one run.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_report.py [--data data/sample] [--scale DIR ...]
+        [--skip-batch] [--skip-facts]
+
+Prints, for the data folder (the 1M-order sample by default):
+
+1. a trivial notebook (one cell) through the papermill CLI + the nbconvert CLI (HTML);
+2. ``segreport run`` (every chart, HTML + PDF, predicted CLV on) with empty caches, re-run
+   on unchanged data, and after one order amount was edited (no cached result applies),
+   each with its ratio to (1) and its peak memory (the largest process: ``segreport`` or
+   the notebook kernel);
+3. ``segreport batch`` of every unit against one ``segreport run`` per unit, both from
+   empty caches;
+4. the facts stage (checks, the customer × quarter panel and its sums through Ibis)
+   against the same panel as hand-written DuckDB SQL over the same Parquet file.
+
+``--scale DIR`` adds a full report (empty caches) on each further data folder, e.g. the
+10M- and 100M-order samples (``segreport sample --customers 500000 --out DIR``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SEGREPORT = [sys.executable, "-m", "segreport.cli"]
+
+
+def measured(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> tuple[float, float]:
+    """Wall seconds and peak RSS (GB, the largest process) of a command."""
+    started = time.perf_counter()
+    out = subprocess.run(["/usr/bin/time", "-v", *cmd], env=env, cwd=cwd, capture_output=True,
+                         text=True)
+    seconds = time.perf_counter() - started
+    if out.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{out.stderr[-3000:]}")
+    peak_kb = max(int(m) for m in re.findall(r"Maximum resident set size \(kbytes\): (\d+)",
+                                               out.stderr))
+    return seconds, peak_kb / 1024 / 1024
+
+
+def trivial_notebook(tmp: Path) -> float:
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                     "source": ["1 + 1"]}],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                      "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    src = tmp / "trivial.ipynb"
+    src.write_text(json.dumps(nb))
+    started = time.perf_counter()
+    subprocess.run([str(BIN / "papermill"), str(src), str(tmp / "trivial.out.ipynb"),
+                    "--no-progress-bar"], check=True, capture_output=True)
+    subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html",
+                    str(tmp / "trivial.out.ipynb")], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def run_report(data: Path, out: Path, env: dict, unit: str = "") -> tuple[float, float]:
+    cmd = SEGREPORT + ["run", "--set", f"data_dir={data}", "--set", f"output_dir={out}"]
+    if unit:
+        cmd += ["--set", f"business_unit={unit}"]
+    return measured(cmd, env)
+
+
+def fresh_env(tmp: Path, name: str) -> dict:
+    cache = tmp / f"cache-{name}"
+    shutil.rmtree(cache, ignore_errors=True)
+    return os.environ | {"SEGREPORT_CACHE_DIR": str(cache)}
+
+
+def edited_copy(data: Path, dst: Path) -> Path:
+    """A copy of ``data`` with the amount of one order changed by one cent."""
+    import pandas as pd
+
+    dst.mkdir()
+    for path in data.iterdir():
+        if path.name.startswith("orders."):
+            orders = pd.read_parquet(path)
+            orders.loc[len(orders) // 2, "amount"] += 0.01
+            orders.to_parquet(dst / path.name, index=False)
+        else:
+            shutil.copy(path, dst / path.name)
+    return dst
+
+
+HAND_PANEL = """
+CREATE OR REPLACE TEMP TABLE hand_panel AS
+WITH o AS (
+  SELECT customer_id, order_date, amount, margin,
+         greatest((year(order_date) - 1970) * 4 + (month(order_date) - 1) // 3, {first} - 1) AS q
+  FROM read_parquet('{orders}')
+  WHERE (year(order_date) - 1970) * 4 + (month(order_date) - 1) // 3 <= {last}),
+sparse AS (
+  SELECT customer_id, q, sum(amount) AS revenue, count(*) FILTER (amount > 0) AS orders,
+         sum(margin) AS margin, max(order_date) FILTER (amount > 0) AS last_order
+  FROM o GROUP BY ALL),
+first_order AS (
+  SELECT customer_id, min(order_date) AS first_order_at FROM read_parquet('{orders}')
+  WHERE amount > 0 GROUP BY ALL),
+base AS (
+  SELECT c.customer_id, c.segment, c.business_unit,
+         coalesce(c.signup_date, f.first_order_at) AS acquired_at
+  FROM read_parquet('{customers}') c LEFT JOIN first_order f USING (customer_id)),
+quarters AS (
+  SELECT q, make_date(1970 + q // 4, q % 4 * 3 + 1, 1)::TIMESTAMP AS qs,
+         make_date(1970 + (q + 1) // 4, (q + 1) % 4 * 3 + 1, 1)::TIMESTAMP AS qe
+  FROM range({first} - 1, {last} + 1) t(q)),
+dense AS (
+  SELECT b.*, quarters.*, coalesce(s.revenue, 0) AS revenue, coalesce(s.orders, 0) AS orders,
+         coalesce(s.margin, 0) AS margin,
+         max(s.last_order) OVER (PARTITION BY b.customer_id ORDER BY quarters.q
+                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS last_to_date
+  FROM base b CROSS JOIN quarters LEFT JOIN sparse s
+    ON s.customer_id = b.customer_id AND s.q = quarters.q),
+flagged AS (
+  SELECT *, coalesce(acquired_at < qe AND last_to_date >= qe - INTERVAL 365 DAY, false) AS active_end,
+         coalesce(acquired_at < qs AND lag(last_to_date) OVER (PARTITION BY customer_id ORDER BY q)
+                  >= qs - INTERVAL 365 DAY, false) AS active_start,
+         coalesce(acquired_at >= qs AND acquired_at < qe, false) AS acquired_in_period
+  FROM dense)
+SELECT * FROM flagged WHERE q >= {first};
+SELECT business_unit, segment, q, sum(active_start::INT), sum(active_end::INT),
+       sum((active_start AND active_end)::INT), sum(acquired_in_period::INT), sum(revenue),
+       sum(orders), sum(margin)
+FROM hand_panel GROUP BY ALL;
+"""
+
+
+def facts_stage(data: Path, period: str) -> tuple[float, float, float]:
+    """Seconds of the engine's facts stage, of the same panel as a hand-written query, and
+    of reading and checking the data in the engine (best of 3 each)."""
+    from segreport.data.quarterly import parse_quarter
+    from segreport.engine import open_engine
+    from segreport.engine import panel as P
+    from segreport.pipeline import _materialize
+
+    q = parse_quarter(period)
+    window = P.Window(q - 10, q)
+
+    opened = open_engine(data)
+
+    def engine() -> None:
+        panel = _materialize(opened, P.panel(opened, window), "panel")
+        P.segment_totals(panel, True)
+
+    def checks() -> None:
+        open_engine(data)
+
+    def hand() -> None:
+        con = duckdb.connect()
+        con.execute(HAND_PANEL.format(first=window.first, last=window.last,
+                                      orders=data / "orders.parquet",
+                                      customers=data / "customers.parquet")).fetchall()
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    return best(engine), best(hand), best(checks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default="data/sample", type=Path)
+    parser.add_argument("--period", default="2026Q3")
+    parser.add_argument("--scale", type=Path, nargs="*", default=[])
+    parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--skip-facts", action="store_true")
+    args = parser.parse_args()
+    data = args.data.resolve()
+    rows = pq.ParquetFile(data / "orders.parquet").metadata.num_rows
+    print(f"data: {data} ({rows:,} order rows), period {args.period}")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        trivial = trivial_notebook(tmp)
+        print(f"trivial notebook (papermill CLI + nbconvert CLI): {trivial:6.1f} s")
+        env = fresh_env(tmp, "main")
+        cold, cold_mem = run_report(data, tmp / "out", env)
+        again, again_mem = run_report(data, tmp / "out", env)
+        changed, changed_mem = run_report(edited_copy(data, tmp / "edited"), tmp / "out", env)
+        for label, secs, mem in (("full report, empty caches", cold, cold_mem),
+                                 ("full report, re-run, data unchanged", again, again_mem),
+                                 ("full report, one order amount edited", changed, changed_mem)):
+            print(f"{label:40s} {secs:6.1f} s  {secs / trivial:5.1f}x trivial  "
+                  f"peak {mem:.2f} GB")
+        for folder in args.scale:
+            folder = folder.resolve()
+            n = pq.ParquetFile(folder / "orders.parquet").metadata.num_rows
+            secs, mem = run_report(folder, tmp / "out-scale", fresh_env(tmp, folder.name))
+            print(f"full report on {n:,} orders, empty caches: {secs:6.1f} s  "
+                  f"({secs / cold:.2f}x the {rows:,}-order report)  peak {mem:.2f} GB")
+        if not args.skip_batch:
+            import pyarrow.compute as pc
+
+            units = sorted(pc.unique(pq.read_table(data / "customers.parquet",
+                                                   columns=["business_unit"])[0]).to_pylist())
+            separate = 0.0
+            for unit in units:
+                secs, _ = run_report(data, tmp / "sep", fresh_env(tmp, f"sep-{unit}"), unit)
+                separate += secs
+            batch, _ = measured(SEGREPORT + ["batch", "--set", f"data_dir={data}", "--set",
+                                             f"output_dir={tmp}/batch", "--force"],
+                                fresh_env(tmp, "batch"))
+            print(f"{len(units)} separate segreport run (empty caches): {separate:6.1f} s")
+            print(f"segreport batch of the {len(units)} units (empty caches): {batch:6.1f} s  "
+                  f"({separate / batch:.2f}x faster)")
+    if not args.skip_facts:
+        engine, hand, checks = facts_stage(data, args.period)
+        print(f"reading and checking the data in the engine: {checks:6.2f} s")
+        print(f"facts stage (panel + sums, Ibis on DuckDB): {engine:6.2f} s; hand-written "
+              f"DuckDB query of the same panel: {hand:6.2f} s  ({engine / hand:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
