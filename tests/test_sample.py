@@ -1,6 +1,8 @@
 """Tests of the sample-data generator (segreport.data.sample), on a small size."""
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -256,3 +258,166 @@ def test_a_short_window_keeps_every_date_inside_it():
 def test_invalid_arguments_are_rejected_with_a_config_error(tmp_path, kwargs):
     with pytest.raises(ConfigError):
         generate_sample(tmp_path, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------
+# blocks: large samples are simulated and written a block of customers at a time
+# ----------------------------------------------------------------------------------------
+BLOCK = 300
+N_BLOCKS = 4
+
+
+@pytest.fixture(scope="module")
+def blocked() -> dict[str, pd.DataFrame]:
+    return sample_tables(n_customers=BLOCK * N_BLOCKS, seed=7, start=START, end=END,
+                         subscription=True, block_customers=BLOCK)
+
+
+def _block_of(ids: pd.Series) -> pd.Series:
+    return (ids.str[1:].astype(int) - 1) // BLOCK
+
+
+def _in_memory_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False, engine="pyarrow")
+        return buffer.getvalue()
+    return frame.to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n").encode()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_files_written_block_by_block_are_the_in_memory_tables_written_at_once(
+        tmp_path, blocked, fmt):
+    paths = generate_sample(tmp_path, n_customers=BLOCK * N_BLOCKS, seed=7, start=START,
+                            end=END, fmt=fmt, subscription=True, block_customers=BLOCK)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths.values())
+    for name, path in paths.items():
+        assert path.read_bytes() == _in_memory_bytes(blocked[name], fmt), name
+
+
+def test_a_sample_of_one_block_is_the_same_whatever_the_block_size(tables):
+    for block in (N, 10 * N):
+        one = sample_tables(n_customers=N, seed=7, start=START, end=END,
+                            block_customers=block)
+        for name in tables:
+            pd.testing.assert_frame_equal(one[name], tables[name], check_exact=True)
+
+
+def test_the_first_block_of_a_larger_sample_is_the_sample_of_one_block(blocked):
+    alone = sample_tables(n_customers=BLOCK, seed=7, start=START, end=END,
+                          subscription=True)
+    first = {name: blocked[name][_block_of(blocked[name][col.CUSTOMER_ID]) == 0]
+             for name in (col.CUSTOMERS, col.ORDERS, col.SURVEYS)}
+    for name, frame in first.items():
+        pd.testing.assert_frame_equal(frame.reset_index(drop=True), alone[name],
+                                      check_exact=True)
+
+
+def test_the_same_seed_and_block_size_give_the_same_sample(blocked):
+    again = sample_tables(n_customers=BLOCK * N_BLOCKS, seed=7, start=START, end=END,
+                          subscription=True, block_customers=BLOCK)
+    for name in blocked:
+        pd.testing.assert_frame_equal(again[name], blocked[name], check_exact=True)
+
+
+def test_blocks_differ_from_each_other(blocked):
+    orders = blocked[col.ORDERS]
+    per_block = orders.groupby(_block_of(orders[col.CUSTOMER_ID]))[col.AMOUNT]
+    assert per_block.sum().nunique() == N_BLOCKS
+    assert per_block.size().nunique() > 1
+
+
+def test_ids_are_unique_and_numbered_without_gaps_across_blocks(blocked):
+    ids = blocked[col.CUSTOMERS][col.CUSTOMER_ID]
+    assert ids.str.fullmatch(r"C\d{6}").all()
+    assert sorted(ids) == [f"C{i:06d}" for i in range(1, BLOCK * N_BLOCKS + 1)]
+    orders = blocked[col.ORDERS]
+    assert orders[col.ORDER_ID].str.fullmatch(r"O\d{7}").all()
+    originals = orders.loc[orders[col.AMOUNT] > 0, col.ORDER_ID]
+    assert sorted(originals) == [f"O{i:07d}" for i in range(1, len(originals) + 1)]
+    refunds = orders[orders[col.AMOUNT] < 0]
+    matched = refunds.merge(orders[orders[col.AMOUNT] > 0], on=col.ORDER_ID,
+                            suffixes=("", "_orig"), validate="m:1")
+    assert len(matched) == len(refunds) > 0
+    assert (matched[col.CUSTOMER_ID] == matched[f"{col.CUSTOMER_ID}_orig"]).all()
+
+
+def test_orders_are_sorted_by_date_and_numbered_by_date_within_each_block(blocked):
+    orders = blocked[col.ORDERS]
+    block = _block_of(orders[col.CUSTOMER_ID])
+    assert block.is_monotonic_increasing                     # one run of rows per block
+    assert block.nunique() == N_BLOCKS
+    for _, run in orders.groupby(block):
+        assert run[col.ORDER_DATE].is_monotonic_increasing
+        assert run.loc[run[col.AMOUNT] > 0, col.ORDER_ID].is_monotonic_increasing
+    surveys = blocked[col.SURVEYS]
+    for _, run in surveys.groupby(_block_of(surveys[col.CUSTOMER_ID])):
+        assert run[col.RESPONSE_DATE].is_monotonic_increasing
+
+
+def test_ids_get_more_digits_only_when_the_size_needs_them():
+    from segreport.data import sample
+    assert sample._ids("O", np.array([1, 9_999_999]), 7).tolist() == ["O0000001", "O9999999"]
+    with pytest.raises(ValueError):
+        sample._ids("O", np.array([10_000_000]), 7)
+
+
+def _active_per_quarter(customers: pd.DataFrame) -> pd.DataFrame:
+    """Customers active in each quarter, from signup and churn dates (subscription)."""
+    first = customers[col.SIGNUP_DATE].clip(lower=pd.Timestamp(START))
+    last = (customers[col.CHURN_DATE] - pd.Timedelta(days=1)).fillna(pd.Timestamp(END))
+    periods = pd.period_range(START, END, freq="Q")
+    q_first = first.dt.to_period("Q")
+    q_last = last.dt.to_period("Q")
+    rows = {p: ((q_first <= p) & (q_last >= p)) for p in periods}
+    counts = {str(p): customers[mask].groupby([col.SEGMENT, col.BUSINESS_UNIT]).size()
+              for p, mask in rows.items()}
+    return pd.DataFrame(counts).fillna(0).T
+
+
+def test_quarter_tables_count_the_customers_of_every_block(blocked):
+    """Spend is (count + 1) x a factor that depends on the seed only, not on the blocks."""
+    one = sample_tables(n_customers=BLOCK * N_BLOCKS, seed=7, start=START, end=END,
+                        subscription=True)
+    factors = []
+    for tabs in (blocked, one):
+        customers = tabs[col.CUSTOMERS]
+        new = customers[customers[col.SIGNUP_DATE] >= pd.Timestamp(START)]
+        new = new.groupby([new[col.SIGNUP_DATE].dt.to_period("Q").astype(str),
+                           col.SEGMENT, col.BUSINESS_UNIT]).size()
+        active = _active_per_quarter(customers).stack([0, 1])
+        spend = tabs[col.MARKETING_SPEND].set_index([col.PERIOD, col.SEGMENT,
+                                                     col.BUSINESS_UNIT])
+        new = new.reindex(spend.index, fill_value=0)
+        active = active.reindex(spend.index, fill_value=0)
+        factors.append(pd.DataFrame({
+            "acquisition": spend[col.ACQUISITION_SPEND] / (new + 1),
+            "retention": spend[col.RETENTION_SPEND] / (active + 1)}))
+    # both are rounded to cents: the factors agree to half a cent unless a count differs
+    pd.testing.assert_frame_equal(factors[0], factors[1], rtol=0, atol=0.006)
+    assert not blocked[col.MARKETING_SPEND].equals(one[col.MARKETING_SPEND])
+
+
+def test_an_interrupted_run_leaves_the_old_files_and_no_partial_ones(tmp_path, monkeypatch):
+    from segreport.data import sample
+    old = generate_sample(tmp_path, n_customers=200, seed=3, fmt="csv")
+    before = {name: path.read_bytes() for name, path in old.items()}
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    real = sample._surveys
+    monkeypatch.setattr(sample, "_surveys", failing)
+    with pytest.raises(KeyboardInterrupt):
+        generate_sample(tmp_path, n_customers=400, seed=4, fmt="csv", block_customers=100)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in old.values())
+    assert {name: path.read_bytes() for name, path in old.items()} == before
+
+
+def test_block_size_must_be_positive(tmp_path):
+    with pytest.raises(ConfigError):
+        generate_sample(tmp_path, n_customers=10, block_customers=0)

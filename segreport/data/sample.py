@@ -7,20 +7,36 @@ per stage, all derived from ``seed``) and fully vectorised, so the default size
 (50,000 customers, about a million order rows) takes a few seconds, and the same seed
 always gives the same content.
 
+Customers are simulated in blocks of :data:`BLOCK_CUSTOMERS` (250,000; about 5 million
+order rows) and every table is streamed to its file block by block (Parquet row groups of
+1,048,576 rows, CSV appended), so memory stays around 1 GB at any size: 5,000,000
+customers give about 100 million order rows. A sample of at most one block is simulated
+exactly as it always was. Each further block has its own random streams, derived from
+``seed`` and the block number; what concerns the whole business (the quarterly signup
+shocks, the spend, market and cost noise) is drawn once, and the quarter tables are built
+from counts summed over the blocks.
+
 Tables
 ------
 customers
-    One row per customer: ``customer_id`` (``"C000001"``, numbered in signup order),
+    One row per customer: ``customer_id`` (``"C000001"``, numbered in signup order
+    within a block, the next block continuing the numbering; more digits from a million
+    customers on),
     ``signup_date``, ``segment``, ``business_unit`` and the profile columns ``age``
     (integer), ``gender``, ``income``, ``region`` and ``acquisition_channel``. About 5-10 %
     of every profile column is missing; required columns are never missing. With
     ``subscription=True`` a ``churn_date`` column holds the latent churn date, empty when
     the customer has not churned by ``end``.
 orders
-    One row per order or refund: ``order_id`` (``"O0000001"``, numbered by order date),
-    ``customer_id``, ``order_date``, ``amount`` (rounded to cents) and ``margin`` (gross
-    margin, 25-45 % of the amount). About 3 % of the rows are refunds: a negative amount
-    and margin, dated after the original order and reusing its ``order_id``.
+    One row per order or refund: ``order_id`` (``"O0000001"``, numbered by order date
+    within a block of customers, the next block continuing the numbering; more digits
+    from ten million orders on), ``customer_id``, ``order_date``, ``amount`` (rounded to
+    cents) and ``margin`` (gross margin, 25-45 % of the amount). About 3 % of the rows
+    are refunds: a negative amount and margin, dated after the original order and reusing
+    its ``order_id``. Rows are sorted by ``order_date`` within each block of customers:
+    a sample of one block (up to 250,000 customers) is sorted by date as a whole, a
+    larger one is a sequence of date-sorted runs, one per block (an order and its refunds
+    are always in the same run, the refunds after the order).
 marketing_spend
     One row per quarter x segment x business unit: ``acquisition_spend`` (driven by the
     quarter's new customers) and ``retention_spend`` (driven by the quarter's active
@@ -28,7 +44,8 @@ marketing_spend
 surveys
     Survey answers from a few percent of the active customers each quarter:
     ``customer_id``, ``response_date``, ``nps`` (0-10), ``csat`` (1-5), ``aware`` (0/1) and
-    ``perceived_quality`` (1-5).
+    ``perceived_quality`` (1-5). Sorted by ``response_date`` within each block, like the
+    orders.
 market_size
     One row per quarter x segment x business unit: ``market_customers``, the addressable
     customers, a few times the active base and growing slowly.
@@ -74,15 +91,20 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import pathlib
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from segreport import columns as col
 from segreport.errors import ConfigError
 
-__all__ = ["BUSINESS_UNITS", "FORMATS", "SEGMENTS", "generate_sample", "sample_tables"]
+__all__ = ["BLOCK_CUSTOMERS", "BUSINESS_UNITS", "FORMATS", "SEGMENTS", "generate_sample",
+           "sample_tables"]
 
 BUSINESS_UNITS: tuple[str, ...] = ("Retail", "Wholesale", "Online")
 SEGMENTS: tuple[str, ...] = ("Premium", "Standard", "Value", "Students")
@@ -175,20 +197,35 @@ _BU_CHANNEL_P = np.array([
 _STAGES = ("customers", "churn", "profile", "orders", "refunds", "spend", "surveys",
            "market", "costs")
 
+BLOCK_CUSTOMERS = 250_000           # customers simulated (and held in memory) at a time
+_ROW_GROUP_ROWS = 1024 * 1024       # Parquet row group size (pyarrow's default)
+_CUSTOMER_ID_DIGITS = 6             # "C000001"; more digits only when the size needs them
+_ORDER_ID_DIGITS = 7                # "O0000001"; likewise
+_TABLES = (col.ORDERS, col.CUSTOMERS, col.MARKETING_SPEND, col.SURVEYS, col.MARKET_SIZE,
+           col.SEGMENTATION_COSTS)
+_CSV_OPTIONS = {"index": False, "date_format": "%Y-%m-%d", "lineterminator": "\n"}
+
 
 def generate_sample(out_dir: str | pathlib.Path, n_customers: int = 50_000, seed: int = 42,
                     start: str | _dt.date = "2022-01-01", end: str | _dt.date = "2026-09-30",
-                    fmt: str = "parquet",
-                    subscription: bool = False) -> dict[str, pathlib.Path]:
+                    fmt: str = "parquet", subscription: bool = False, *,
+                    block_customers: int = BLOCK_CUSTOMERS) -> dict[str, pathlib.Path]:
     """Write a deterministic sample data set, one file per table, into ``out_dir``.
+
+    The customers are simulated ``block_customers`` at a time and every table is streamed
+    to its file block by block, so the memory used does not grow with ``n_customers``
+    (about 1 GB at the default block size, for any number of customers).
 
     Parameters
     ----------
     out_dir : str or pathlib.Path
         Directory to write into; created (with its parents) if missing. Existing files of
-        the same names are overwritten.
+        the same names are overwritten. Each file is written under a hidden temporary name
+        and renamed when all tables are complete, so an interrupted run leaves the old
+        files in place.
     n_customers : int, default 50_000
-        Number of customers. The default gives roughly one million order rows.
+        Number of customers. The default gives roughly one million order rows; 5,000,000
+        give about 100 million.
     seed : int, default 42
         Seed of the random generators. The same seed (and the same other arguments) gives
         the same content.
@@ -200,6 +237,11 @@ def generate_sample(out_dir: str | pathlib.Path, n_customers: int = 50_000, seed
         Add a ``churn_date`` column to the customers table (the latent churn date, empty
         for customers who have not churned by ``end``), as a subscription business would
         know it.
+    block_customers : int, default 250_000
+        Customers simulated at a time; it bounds the memory used. Samples of at most this
+        many customers are one block. A larger sample is a sequence of blocks, each with
+        its own random streams, so its content depends on the block size: keep the default
+        to get comparable data.
 
     Returns
     -------
@@ -217,27 +259,36 @@ def generate_sample(out_dir: str | pathlib.Path, n_customers: int = 50_000, seed
     """
     if fmt not in FORMATS:
         raise ConfigError(f"sample format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    tables = sample_tables(n_customers=n_customers, seed=seed, start=start, end=end,
-                           subscription=subscription)
+    sim = _Simulation(n_customers, seed, start, end, subscription, block_customers)
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, pathlib.Path] = {}
-    for name, frame in tables.items():
-        path = out / f"{name}.{fmt}"
-        if fmt == "parquet":
-            frame.to_parquet(path, index=False, engine="pyarrow")
-        else:
-            frame.to_csv(path, index=False, date_format="%Y-%m-%d", lineterminator="\n")
-        paths[name] = path
-    return paths
+    writers = {name: _TableWriter(out / f"{name}.{fmt}", fmt) for name in _TABLES}
+    try:
+        for tables in sim.blocks():
+            for name in list(tables):
+                writers[name].write(tables.pop(name))
+        for name, frame in sim.aggregates().items():
+            writers[name].write(frame)
+        for writer in writers.values():
+            writer.close()
+    except BaseException:
+        for writer in writers.values():
+            writer.discard()
+        raise
+    for writer in writers.values():
+        writer.commit()
+    return {name: writer.path for name, writer in writers.items()}
 
 
 def sample_tables(n_customers: int = 50_000, seed: int = 42,
                   start: str | _dt.date = "2022-01-01", end: str | _dt.date = "2026-09-30",
-                  subscription: bool = False) -> dict[str, pd.DataFrame]:
+                  subscription: bool = False, *,
+                  block_customers: int = BLOCK_CUSTOMERS) -> dict[str, pd.DataFrame]:
     """Simulate the sample data set and return it as data frames.
 
-    Parameters are those of :func:`generate_sample` (without the output options).
+    Parameters are those of :func:`generate_sample` (without the output options). The
+    frames hold exactly what :func:`generate_sample` writes, in the same row order, but
+    all in memory at once: use :func:`generate_sample` for large samples.
 
     Returns
     -------
@@ -245,32 +296,209 @@ def sample_tables(n_customers: int = 50_000, seed: int = 42,
         One frame per table of the contract, keyed by table name. Date columns are
         ``datetime64[ms]`` (midnight), ids and labels are strings, ``age`` is ``Int64``.
     """
-    n_customers = int(n_customers)
-    if n_customers < 1:
-        raise ConfigError(f"n_customers must be at least 1, not {n_customers}")
-    try:
-        start_day = np.datetime64(pd.Timestamp(start).date(), "D")
-        end_day = np.datetime64(pd.Timestamp(end).date(), "D")
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"sample start/end must be dates: {exc}") from None
-    if end_day < start_day:
-        raise ConfigError(f"sample end {end_day} is before start {start_day}")
+    sim = _Simulation(n_customers, seed, start, end, subscription, block_customers)
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for tables in sim.blocks():
+        for name, frame in tables.items():
+            parts.setdefault(name, []).append(frame)
+    tables = {name: frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+              for name, frames in parts.items()}
+    tables.update(sim.aggregates())
+    return {name: tables[name] for name in _TABLES}
 
-    rngs = dict(zip(_STAGES, (np.random.default_rng(s) for s in
-                              np.random.SeedSequence(int(seed)).spawn(len(_STAGES)))))
-    cal = _Calendar(start_day, end_day)
-    cust = _simulate_customers(rngs, cal, n_customers)
-    orders = _simulate_orders(rngs, cal, cust)
 
-    tables = {
-        col.ORDERS: orders,
-        col.CUSTOMERS: _customers_frame(rngs["profile"], cal, cust, subscription),
-        col.MARKETING_SPEND: _marketing_spend(rngs["spend"], cal, cust),
-        col.SURVEYS: _surveys(rngs["surveys"], cal, cust),
-        col.MARKET_SIZE: _market_size(rngs["market"], cal, cust),
-        col.SEGMENTATION_COSTS: _segmentation_costs(rngs["costs"], cal, n_customers),
-    }
-    return tables
+# ----------------------------------------------------------------------------------------
+# blocks
+# ----------------------------------------------------------------------------------------
+class _Simulation:
+    """The sample as a sequence of blocks of customers, plus the aggregate tables.
+
+    Block ``b`` holds customers ``b * block_customers + 1`` onwards. Block 0 uses the
+    random streams of ``seed`` itself (one per stage), so a sample of one block is
+    what the generator has always written for that seed. Block ``b >= 1`` uses, for stage
+    ``i``, child ``b`` of that stream (``SeedSequence(seed, spawn_key=(i, b))``). What is
+    shared by the whole business -- the quarterly signup shocks, drawn first from block
+    0's ``customers`` stream, and the spend, market and cost noise -- is drawn once.
+
+    Customer and order numbers continue from block to block. Orders are numbered by date
+    within a block, so the number of orders in every block must be known before the
+    first is written (for the id width and each block's first number): with more than
+    one block, :meth:`blocks` first replays the cheap draws that fix the order counts.
+    """
+
+    def __init__(self, n_customers: int, seed: int, start: str | _dt.date,
+                 end: str | _dt.date, subscription: bool, block_customers: int):
+        n_customers, block_customers = int(n_customers), int(block_customers)
+        if n_customers < 1:
+            raise ConfigError(f"n_customers must be at least 1, not {n_customers}")
+        if block_customers < 1:
+            raise ConfigError(f"block_customers must be at least 1, not {block_customers}")
+        try:
+            start_day = np.datetime64(pd.Timestamp(start).date(), "D")
+            end_day = np.datetime64(pd.Timestamp(end).date(), "D")
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"sample start/end must be dates: {exc}") from None
+        if end_day < start_day:
+            raise ConfigError(f"sample end {end_day} is before start {start_day}")
+        self.n = n_customers
+        self.seed = int(seed)
+        self.subscription = bool(subscription)
+        self.cal = _Calendar(start_day, end_day)
+        self.model = _Model(self.cal, _signup_shocks(self._rngs(0)["customers"], self.cal))
+        self.customer_width = max(_CUSTOMER_ID_DIGITS, len(str(n_customers)))
+        self.first = np.arange(0, n_customers, block_customers)     # customers before a block
+        self.sizes = np.diff(np.append(self.first, n_customers))
+        shape = (self.cal.n_quarters, len(SEGMENTS), len(BUSINESS_UNITS))
+        self.new = np.zeros(shape, np.int64)
+        self.active = np.zeros(shape, np.int64)
+        self.done = False
+
+    def _rngs(self, block: int) -> dict[str, np.random.Generator]:
+        if block == 0:
+            seqs = np.random.SeedSequence(self.seed).spawn(len(_STAGES))
+        else:
+            seqs = [np.random.SeedSequence(self.seed, spawn_key=(i, block))
+                    for i in range(len(_STAGES))]
+        return dict(zip(_STAGES, map(np.random.default_rng, seqs)))
+
+    def _customers(self, block: int) -> tuple[dict[str, np.random.Generator],
+                                              dict[str, np.ndarray]]:
+        rngs = self._rngs(block)
+        if block == 0:
+            _signup_shocks(rngs["customers"], self.cal)      # drawn once, in self.model
+        cust = _simulate_customers(rngs, self.model, self.cal, int(self.sizes[block]),
+                                   int(self.first[block]) + 1)
+        return rngs, cust
+
+    def _order_count(self, block: int) -> int:
+        rngs, cust = self._customers(block)
+        *_, owner, _, buyer = _order_draws(rngs["orders"], self.model, cust)
+        return owner.size + buyer.size
+
+    def blocks(self) -> Iterator[dict[str, pd.DataFrame]]:
+        """The orders, customers and surveys of every block, one block at a time."""
+        self.new[:] = 0
+        self.active[:] = 0
+        if len(self.sizes) > 1:
+            counts = np.array([self._order_count(b) for b in range(len(self.sizes))])
+        else:
+            counts = None
+        for block in range(len(self.sizes)):
+            yield self._block(block, counts)
+        self.done = True
+
+    def _block(self, block: int, counts: np.ndarray | None) -> dict[str, pd.DataFrame]:
+        rngs, cust = self._customers(block)
+        new, active = _quarter_counts(self.cal, cust)
+        self.new += new
+        self.active += active
+        orders = _simulate_orders(rngs, self.model, self.cal, cust)
+        if counts is None:
+            first_order, total = 0, orders["count"]
+        else:
+            assert orders["count"] == counts[block], "order count changed between passes"
+            first_order, total = int(counts[:block].sum()), int(counts.sum())
+        width = max(_ORDER_ID_DIGITS, len(str(total)))
+        return {
+            col.ORDERS: _orders_frame(self.cal, orders, first_order, width,
+                                      self.customer_width, cust["number"]),
+            col.CUSTOMERS: _customers_frame(rngs["profile"], self.cal, cust,
+                                            self.subscription, self.customer_width),
+            col.SURVEYS: _surveys(rngs["surveys"], self.cal, cust, self.customer_width),
+        }
+
+    def aggregates(self) -> dict[str, pd.DataFrame]:
+        """The quarter tables; call after :meth:`blocks` has run to the end."""
+        if not self.done:
+            raise RuntimeError("aggregates() needs every block simulated first")
+        rngs = self._rngs(0)
+        return {
+            col.MARKETING_SPEND: _marketing_spend(rngs["spend"], self.cal, self.new,
+                                                  self.active),
+            col.MARKET_SIZE: _market_size(rngs["market"], self.cal, self.active),
+            col.SEGMENTATION_COSTS: _segmentation_costs(rngs["costs"], self.cal, self.n),
+        }
+
+
+class _TableWriter:
+    """One table's file, written a frame at a time as if the frames were one table.
+
+    Parquet rows are collected into row groups of :data:`_ROW_GROUP_ROWS` rows across
+    frames, so the file has the same row groups (and bytes) as ``DataFrame.to_parquet``
+    of all the frames concatenated; CSV frames are appended after one header. The file is
+    written under a hidden temporary name; :meth:`commit` renames it.
+    """
+
+    def __init__(self, path: pathlib.Path, fmt: str):
+        self.path = path
+        self.fmt = fmt
+        self.tmp = path.with_name(f".{path.name}.partial")
+        self._handle = None                  # open CSV file
+        self._parquet = None                 # pyarrow.parquet.ParquetWriter
+        self._pending: list[pa.Table] = []   # Parquet rows not yet in a row group
+        self._pending_rows = 0
+        self._groups = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.fmt == "csv":
+            header = self._handle is None
+            if header:
+                self._handle = open(self.tmp, "w", encoding="utf-8", newline="")
+            frame.to_csv(self._handle, header=header, **_CSV_OPTIONS)
+            return
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.tmp, table.schema, compression="snappy")
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        if self._pending_rows >= _ROW_GROUP_ROWS:
+            while self._pending_rows >= _ROW_GROUP_ROWS:
+                self._write_group(_ROW_GROUP_ROWS)
+            # keep a copy of the rest, not the whole frame it is a slice of
+            rest = pa.concat_tables(self._pending)
+            self._pending = [rest.take(np.arange(rest.num_rows))]
+
+    def _write_group(self, rows: int) -> None:
+        """Write the first ``rows`` pending rows as one row group."""
+        pieces, taken = [], 0
+        while taken < rows:
+            head = self._pending[0]
+            take = min(rows - taken, head.num_rows)
+            pieces.append(head.slice(0, take))
+            taken += take
+            if take == head.num_rows:
+                self._pending.pop(0)
+            else:
+                self._pending[0] = head.slice(take)
+        if not pieces:                                     # no rows at all
+            pieces = [self._pending[0].slice(0, 0)]
+        group = pa.concat_tables(pieces).combine_chunks()
+        self._parquet.write_table(group, row_group_size=_ROW_GROUP_ROWS)
+        self._pending_rows -= rows
+        self._groups += 1
+
+    def close(self) -> None:
+        """Finish the temporary file."""
+        if self._handle is not None:
+            self._handle.close()
+        if self._parquet is not None:
+            if self._pending_rows or not self._groups:     # the last (or only, empty) group
+                self._write_group(self._pending_rows)
+            self._parquet.close()
+
+    def discard(self) -> None:
+        """Close and delete the temporary file (after an error)."""
+        try:
+            if self._handle is not None:
+                self._handle.close()
+            if self._parquet is not None:
+                self._parquet.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+    def commit(self) -> None:
+        """Move the finished file to its name."""
+        os.replace(self.tmp, self.path)
 
 
 # ----------------------------------------------------------------------------------------
@@ -303,6 +531,7 @@ class _Calendar:
         return (self.start + day.astype("timedelta64[D]")).astype("datetime64[ms]")
 
 
+
 def _seasonal(table: np.ndarray) -> np.ndarray:
     """Monthly factors per segment (Students have their own row), mean one."""
     rows = np.where(np.arange(len(SEGMENTS)) == _STUDENTS, 1, 0)
@@ -310,13 +539,26 @@ def _seasonal(table: np.ndarray) -> np.ndarray:
     return out / out.mean(axis=1, keepdims=True)
 
 
-def _ids(prefix: str, n: int, width: int) -> np.ndarray:
-    """``prefix`` followed by ``1 .. n`` zero-padded to at least ``width`` digits."""
-    width = max(width, len(str(n)))
-    if n == 0:
-        return np.array([], dtype=f"<U{len(prefix) + width}")
-    digits = np.arange(1, n + 1).astype(str)
-    return np.char.add(prefix, np.char.zfill(digits, width))
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> pd.Series:
+    """``prefix`` followed by each of ``numbers`` zero-padded to ``width`` digits.
+
+    Built as one fixed-width Arrow string buffer (fast, and no Python objects); the same
+    values and dtype as ``pd.Series(<numpy strings>, dtype="str")``.
+    """
+    numbers = np.asarray(numbers, dtype=np.int64)
+    size = len(prefix) + width
+    chars = np.empty((numbers.size, size), dtype=np.uint8)
+    chars[:, :len(prefix)] = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    rest = numbers.copy()
+    for j in range(size - 1, len(prefix) - 1, -1):
+        chars[:, j] = ord("0") + rest % 10
+        rest //= 10
+    if rest.any() or (numbers < 0).any():
+        raise ValueError(f"numbers do not fit in {width} digits")
+    offsets = np.arange(0, (numbers.size + 1) * size, size, dtype=np.int64)
+    array = pa.Array.from_buffers(pa.large_string(), numbers.size,
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(chars)])
+    return pd.Series(array, dtype="str")
 
 
 def _draw(rng: np.random.Generator, probs: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -327,40 +569,70 @@ def _draw(rng: np.random.Generator, probs: np.ndarray, group: np.ndarray) -> np.
 
 
 # ----------------------------------------------------------------------------------------
+# what all blocks share
+# ----------------------------------------------------------------------------------------
+def _signup_shocks(rng: np.random.Generator, cal: _Calendar) -> np.ndarray:
+    """Quarterly log-noise of the signups per segment: the first draw of the stream."""
+    return np.exp(rng.normal(0.0, 1.0, (len(SEGMENTS), cal.n_quarters))
+                  * _SEG_SHOCK_SD[:, None])
+
+
+class _Model:
+    """Signup and order intensities of the whole business, shared by all blocks."""
+
+    def __init__(self, cal: _Calendar, shocks: np.ndarray):
+        n_seg = len(SEGMENTS)
+        # daily signup intensity per (business unit, segment, day)
+        wave = 1.0 + _SEG_WAVE[:, None] * np.sin(2 * np.pi * cal.years[None, :] / 1.5 + 1.0)
+        seg_day = (np.exp(_SEG_GROWTH[:, None] * cal.years) * wave
+                   * _seasonal(_MONTHS_SIGNUP)[:, cal.month] * shocks[:, cal.quarter])
+        bu_day = np.exp(_BU_GROWTH[:, None] * cal.years)
+        weight = (_BU_SHARE[:, None, None] * _BU_SEGMENT_MIX[:, :, None]
+                  * bu_day[:, None, :] * seg_day[None, :, :])
+        flat = weight.ravel()
+        self.signup_shape = weight.shape
+        self.signup_p = flat / flat.sum()
+
+        # the opening base: signup mix at ``start`` times the chance to survive until then
+        self.tenure = np.arange(1, int(_OPENING_BASE_YEARS * 365) + 1)
+        scale = _SEG_CHURN_SCALE[None, :] * _BU_CHURN_SCALE[:, None] * _DAYS_PER_YEAR
+        survival = np.exp(-(self.tenure / scale[:, :, None]) ** _CHURN_SHAPE)
+        opening = (weight[:, :, :1] * survival).ravel()
+        self.opening_shape = survival.shape
+        self.opening_p = opening / opening.sum()
+
+        # cumulative order intensity per (business unit, segment) cell, mean one per day
+        season = _seasonal(_MONTHS_ORDER)[:, cal.month]                       # (seg, day)
+        weekday = (_BU_WEEKDAY / _BU_WEEKDAY.mean(axis=1, keepdims=True))[:, cal.weekday]
+        daily = (weekday[:, None, :] * season[None, :, :]).reshape(-1, cal.n_days)
+        cum = np.zeros((daily.shape[0], cal.n_days + 1))
+        np.cumsum(daily, axis=1, out=cum[:, 1:])
+        self.n_seg = n_seg
+        self.cum = cum
+        # rows shifted apart so that one search inverts the intensity of every cell
+        self.shift = np.arange(cum.shape[0]) * (cum[:, -1].max() + 1.0)
+        self.shifted = (cum + self.shift[:, None]).ravel()
+
+
+# ----------------------------------------------------------------------------------------
 # customers
 # ----------------------------------------------------------------------------------------
-def _simulate_customers(rngs: dict[str, np.random.Generator], cal: _Calendar,
-                        n: int) -> dict[str, np.ndarray]:
-    """Signup day, business unit, segment and latent churn day of every customer.
+def _simulate_customers(rngs: dict[str, np.random.Generator], model: _Model, cal: _Calendar,
+                        n: int, first_number: int) -> dict[str, np.ndarray]:
+    """Signup day, business unit, segment and latent churn day of ``n`` customers.
 
-    Customers are returned in signup order (their id order).
+    Customers are returned in signup order and numbered in that order from
+    ``first_number`` on (their ids).
     """
     rng = rngs["customers"]
-    n_seg = len(SEGMENTS)
-
-    # daily signup intensity per (business unit, segment, day)
-    shocks = np.exp(rng.normal(0.0, 1.0, (n_seg, cal.n_quarters)) * _SEG_SHOCK_SD[:, None])
-    wave = 1.0 + _SEG_WAVE[:, None] * np.sin(2 * np.pi * cal.years[None, :] / 1.5 + 1.0)
-    seg_day = (np.exp(_SEG_GROWTH[:, None] * cal.years) * wave
-               * _seasonal(_MONTHS_SIGNUP)[:, cal.month] * shocks[:, cal.quarter])
-    bu_day = np.exp(_BU_GROWTH[:, None] * cal.years)
-    weight = (_BU_SHARE[:, None, None] * _BU_SEGMENT_MIX[:, :, None]
-              * bu_day[:, None, :] * seg_day[None, :, :])
-
     n_base = int(round(_OPENING_BASE_SHARE * n))
     n_new = n - n_base
-    flat = weight.ravel()
-    pick = rng.choice(flat.size, size=n_new, p=flat / flat.sum())
-    bu_new, seg_new, day_new = np.unravel_index(pick, weight.shape)
+    pick = rng.choice(model.signup_p.size, size=n_new, p=model.signup_p)
+    bu_new, seg_new, day_new = np.unravel_index(pick, model.signup_shape)
 
-    # the opening base: signup mix at ``start`` times the chance to survive until then
-    tenure = np.arange(1, int(_OPENING_BASE_YEARS * 365) + 1)
-    scale = _SEG_CHURN_SCALE[None, :] * _BU_CHURN_SCALE[:, None] * _DAYS_PER_YEAR
-    survival = np.exp(-(tenure / scale[:, :, None]) ** _CHURN_SHAPE)
-    opening = (weight[:, :, :1] * survival).ravel()
-    pick = rng.choice(opening.size, size=n_base, p=opening / opening.sum())
-    bu_base, seg_base, since = np.unravel_index(pick, survival.shape)
-    day_base = -tenure[since]
+    pick = rng.choice(model.opening_p.size, size=n_base, p=model.opening_p)
+    bu_base, seg_base, since = np.unravel_index(pick, model.opening_shape)
+    day_base = -model.tenure[since]
 
     bu = np.concatenate([bu_base, bu_new])
     seg = np.concatenate([seg_base, seg_new])
@@ -379,11 +651,12 @@ def _simulate_customers(rngs: dict[str, np.random.Generator], cal: _Calendar,
     first = np.maximum(signup, 0)                      # first active day in the window
     stop = np.minimum(churn, cal.n_days)               # one past the last active day
     return {"bu": bu, "seg": seg, "signup": signup, "churn": churn,
-            "first": first, "stop": stop, "ids": _ids("C", n, 6)}
+            "first": first, "stop": stop,
+            "number": np.arange(first_number, first_number + n, dtype=np.int64)}
 
 
 def _customers_frame(rng: np.random.Generator, cal: _Calendar, cust: dict[str, np.ndarray],
-                     subscription: bool) -> pd.DataFrame:
+                     subscription: bool, width: int) -> pd.DataFrame:
     seg, bu = cust["seg"], cust["bu"]
     n = len(seg)
     age = np.clip(np.rint(rng.normal(_SEG_AGE[seg, 0], _SEG_AGE[seg, 1])), 18, 85)
@@ -393,7 +666,7 @@ def _customers_frame(rng: np.random.Generator, cal: _Calendar, cust: dict[str, n
     channel = np.asarray(_CHANNELS, dtype=object)[_draw(rng, _BU_CHANNEL_P, bu)]
 
     frame = {
-        col.CUSTOMER_ID: pd.Series(cust["ids"], dtype="str"),
+        col.CUSTOMER_ID: _ids("C", cust["number"], width),
         col.SIGNUP_DATE: cal.dates(cust["signup"]),
         col.SEGMENT: pd.Series(np.asarray(SEGMENTS)[seg], dtype="str"),
         col.BUSINESS_UNIT: pd.Series(np.asarray(BUSINESS_UNITS)[bu], dtype="str"),
@@ -419,37 +692,54 @@ def _customers_frame(rng: np.random.Generator, cal: _Calendar, cust: dict[str, n
 # ----------------------------------------------------------------------------------------
 # orders
 # ----------------------------------------------------------------------------------------
-def _simulate_orders(rngs: dict[str, np.random.Generator], cal: _Calendar,
-                     cust: dict[str, np.ndarray]) -> pd.DataFrame:
-    rng = rngs["orders"]
+def _order_draws(rng: np.random.Generator, model: _Model,
+                 cust: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """The first draws of the orders stream, which fix how many orders there are.
+
+    Returns the customers' intensity cell and cumulative intensity at their first and
+    stop day, the owner of every repeat order (customer index, ascending), the uniform
+    placing each repeat order in time, and the new customers who order on their signup day.
+    """
     seg, bu, first, stop = cust["seg"], cust["bu"], cust["first"], cust["stop"]
-    n, n_seg = len(seg), len(SEGMENTS)
-
-    # cumulative order intensity per (business unit, segment) cell, mean one per day
-    season = _seasonal(_MONTHS_ORDER)[:, cal.month]                       # (seg, day)
-    weekday = (_BU_WEEKDAY / _BU_WEEKDAY.mean(axis=1, keepdims=True))[:, cal.weekday]
-    daily = (weekday[:, None, :] * season[None, :, :]).reshape(-1, cal.n_days)
-    cum = np.zeros((daily.shape[0], cal.n_days + 1))
-    np.cumsum(daily, axis=1, out=cum[:, 1:])
-    cell = bu * n_seg + seg
-    lo, hi = cum[cell, first], cum[cell, stop]
-
+    n = len(seg)
+    cell = bu * model.n_seg + seg
+    lo, hi = model.cum[cell, first], model.cum[cell, stop]
     frailty = rng.gamma(_FRAILTY_SHAPE, 1.0 / _FRAILTY_SHAPE, n)
     rate = _SEG_FREQ[seg] * _BU_FREQ[bu] * frailty / _DAYS_PER_YEAR
     n_orders = rng.poisson(rate * (hi - lo))
     owner = np.repeat(np.arange(n), n_orders)
-    # invert the cumulative intensity: rows are shifted so one search covers all cells
-    shift = np.arange(cum.shape[0]) * (cum[:, -1].max() + 1.0)
-    target = lo[owner] + rng.random(owner.size) * (hi - lo)[owner] + shift[cell[owner]]
-    pos = np.searchsorted((cum + shift[:, None]).ravel(), target, side="right") - 1
-    day = np.clip(pos - cell[owner] * (cal.n_days + 1), first[owner], stop[owner] - 1)
-
+    where = rng.random(owner.size)
     # acquisition orders on the signup day of new customers
     buyer = np.flatnonzero((cust["signup"] >= 0) & (rng.random(n) < _ACQUISITION_ORDER_PROB))
+    return cell, lo, hi, owner, where, buyer
+
+
+def _simulate_orders(rngs: dict[str, np.random.Generator], model: _Model, cal: _Calendar,
+                     cust: dict[str, np.ndarray]) -> dict[str, np.ndarray | int]:
+    """Orders and refunds of a block of customers, sorted by date.
+
+    Orders are numbered ``0 .. count - 1`` by (date, customer); a refund reuses the
+    number of its order. Returns ``count`` and, per row, ``number``, ``owner`` (customer
+    index in the block), ``day``, ``amount`` and ``margin``.
+    """
+    rng = rngs["orders"]
+    seg, bu, first, stop = cust["seg"], cust["bu"], cust["first"], cust["stop"]
+    n = len(seg)
+    n_days = cal.n_days
+    cell, lo, hi, owner, where, buyer = _order_draws(rng, model, cust)
+    # invert the cumulative intensity of each order's cell
+    target = lo[owner] + where * (hi - lo)[owner] + model.shift[cell[owner]]
+    del where
+    pos = np.searchsorted(model.shifted, target, side="right") - 1
+    del target
+    day = np.clip(pos - cell[owner] * (n_days + 1), first[owner], stop[owner] - 1)
+    del pos
+
     owner = np.concatenate([owner, buyer])
     day = np.concatenate([day, cust["signup"][buyer]])
     order = np.lexsort((owner, day))
     owner, day = owner[order], day[order]
+    del order
 
     # basket size and margin
     s, b = seg[owner], bu[owner]
@@ -461,8 +751,8 @@ def _simulate_orders(rngs: dict[str, np.random.Generator], cal: _Calendar,
     amount = np.maximum(np.round(amount, 2), 1.0)
     rate = np.clip(_SEG_MARGIN[s] + _BU_MARGIN_SHIFT[b] + rng.normal(0.0, 0.025, owner.size),
                    0.25, 0.45)
+    del s, b
     margin = np.round(amount * rate, 2)
-    order_ids = _ids("O", owner.size, 7)
 
     # refunds: after the order, before churn and ``end``; full or partial
     rng = rngs["refunds"]
@@ -473,19 +763,30 @@ def _simulate_orders(rngs: dict[str, np.random.Generator], cal: _Calendar,
     src, refund_day, share = src[keep], refund_day[keep], share[keep]
     refund = np.maximum(np.round(amount[src] * share, 2), 0.01)
     refund_margin = np.round(refund * rate[src], 2)
+    del rate
 
-    all_owner = np.concatenate([owner, owner[src]])
+    count = owner.size
     all_day = np.concatenate([day, refund_day])
-    all_id = np.concatenate([order_ids, order_ids[src]])
-    all_amount = np.concatenate([amount, -refund])
-    all_margin = np.concatenate([margin, -refund_margin])
     order = np.argsort(all_day, kind="stable")
+    return {
+        "count": count,
+        "number": np.concatenate([np.arange(count), src])[order],
+        "owner": np.concatenate([owner, owner[src]])[order],
+        "day": all_day[order],
+        "amount": np.concatenate([amount, -refund])[order],
+        "margin": np.concatenate([margin, -refund_margin])[order],
+    }
+
+
+def _orders_frame(cal: _Calendar, orders: dict[str, np.ndarray | int], first_order: int,
+                  order_width: int, customer_width: int, cust_number: np.ndarray
+                  ) -> pd.DataFrame:
     return pd.DataFrame({
-        col.ORDER_ID: pd.Series(all_id[order], dtype="str"),
-        col.CUSTOMER_ID: pd.Series(cust["ids"][all_owner[order]], dtype="str"),
-        col.ORDER_DATE: cal.dates(all_day[order]),
-        col.AMOUNT: all_amount[order],
-        col.MARGIN: all_margin[order],
+        col.ORDER_ID: _ids("O", orders["number"] + (first_order + 1), order_width),
+        col.CUSTOMER_ID: _ids("C", cust_number[orders["owner"]], customer_width),
+        col.ORDER_DATE: cal.dates(orders["day"]),
+        col.AMOUNT: orders["amount"],
+        col.MARGIN: orders["margin"],
     })
 
 
@@ -516,9 +817,9 @@ def _cells(cal: _Calendar) -> dict[str, np.ndarray]:
             col.BUSINESS_UNIT: pd.Series(np.asarray(BUSINESS_UNITS)[b.ravel()], dtype="str")}
 
 
-def _marketing_spend(rng: np.random.Generator, cal: _Calendar,
-                     cust: dict[str, np.ndarray]) -> pd.DataFrame:
-    new, active = _quarter_counts(cal, cust)
+def _marketing_spend(rng: np.random.Generator, cal: _Calendar, new: np.ndarray,
+                     active: np.ndarray) -> pd.DataFrame:
+    """Spend from the new and active customers per (quarter, segment, business unit)."""
     cac = _SEG_CAC[None, :, None] * _BU_CAC[None, None, :]
     keep = _SEG_RETENTION[None, :, None] * _BU_RETENTION[None, None, :]
     q4 = np.where(cal.q_of_year == 3, 1.15, 1.0)[:, None, None]
@@ -529,9 +830,8 @@ def _marketing_spend(rng: np.random.Generator, cal: _Calendar,
                          col.RETENTION_SPEND: np.round(retention, 2).ravel()})
 
 
-def _market_size(rng: np.random.Generator, cal: _Calendar,
-                 cust: dict[str, np.ndarray]) -> pd.DataFrame:
-    _, active = _quarter_counts(cal, cust)
+def _market_size(rng: np.random.Generator, cal: _Calendar, active: np.ndarray) -> pd.DataFrame:
+    """Addressable customers from the active customers per (quarter, segment, unit)."""
     peak = np.maximum(active.max(axis=0), 1)                        # (seg, bu)
     years_to_end = cal.q_years - cal.q_years[-1]                    # <= 0
     growth = np.exp(_SEG_MARKET_GROWTH[None, :, None] * years_to_end[:, None, None])
@@ -555,8 +855,8 @@ def _segmentation_costs(rng: np.random.Generator, cal: _Calendar, n: int) -> pd.
     })
 
 
-def _surveys(rng: np.random.Generator, cal: _Calendar,
-             cust: dict[str, np.ndarray]) -> pd.DataFrame:
+def _surveys(rng: np.random.Generator, cal: _Calendar, cust: dict[str, np.ndarray],
+             width: int) -> pd.DataFrame:
     seg, first, stop, churn = cust["seg"], cust["first"], cust["stop"], cust["churn"]
     n = len(seg)
     q_first, q_last = cal.quarter[first], cal.quarter[stop - 1]
@@ -583,7 +883,7 @@ def _surveys(rng: np.random.Generator, cal: _Calendar,
     tenure = (day - cust["signup"][who]) / _DAYS_PER_YEAR
     aware = (rng.random(m) < np.minimum(_SEG_AWARE[s] + 0.04 * tenure, 0.97)).astype(np.int64)
     return pd.DataFrame({
-        col.CUSTOMER_ID: pd.Series(cust["ids"][who], dtype="str"),
+        col.CUSTOMER_ID: _ids("C", cust["number"][who], width),
         col.RESPONSE_DATE: cal.dates(day),
         col.NPS: nps,
         col.CSAT: csat,
