@@ -8,6 +8,7 @@ package code) have not changed since its last report is skipped unless ``force``
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import multiprocessing
@@ -21,6 +22,7 @@ from segreport import columns as C
 from segreport import errors
 from segreport.config import ReportParams
 from segreport.data.read import DatasetInfo
+from segreport.report.kernel import ReusedKernel
 from segreport.report.publish import clear_stale_staging
 from segreport.report.run import (
     FINGERPRINT_NAME,
@@ -97,14 +99,22 @@ def is_current(params: ReportParams, digest: str) -> bool:
     return complete and marker.is_file() and marker.read_text().strip() == digest
 
 
-def _render_worker(params_json: str, validated: str, notebook: str, digest: str) -> tuple[str, str]:
-    """Run in a worker process: one unit's report. Returns (status, error message)."""
+_KERNEL = ReusedKernel()
+atexit.register(_KERNEL.close)
+
+
+def _render_worker(params_json: str, prepared: str, notebook: str, digest: str) -> tuple[str, str]:
+    """Run in a worker process: one unit's report, on the worker's kernel (kept for its
+    next unit). Returns (status, error message)."""
     params = ReportParams.model_validate_json(params_json)
     try:
-        render_unit(params, Path(validated), Path(notebook), fingerprint=digest)
+        kernel = _KERNEL.get(str(Path(notebook).parent))
+        render_unit(params, Path(prepared), Path(notebook), fingerprint=digest, kernel=kernel)
     except (errors.SegreportError, errors.NotebookError) as exc:
+        _KERNEL.close()
         return "failed", str(exc)
     except Exception as exc:  # one unit's bug must not stop the batch
+        _KERNEL.close()
         return "failed", f"{type(exc).__name__}: {exc}"
     return "done", ""
 

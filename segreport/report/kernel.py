@@ -11,7 +11,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 KERNEL_NAME = "segreport"
@@ -40,3 +40,37 @@ def project_kernel() -> Iterator[str]:
                 os.environ.pop("JUPYTER_PATH", None)
             else:
                 os.environ["JUPYTER_PATH"] = old
+
+
+class ReusedKernel:
+    """One kernel of the project kept running for several notebooks of one process (a batch
+    worker): the second and later reports of the worker skip the kernel start and the
+    imports. Restarted after a notebook fails, shut down when the process exits."""
+
+    def __init__(self) -> None:
+        self._stack: ExitStack | None = None
+        self._km = None
+
+    def get(self, cwd: str):
+        """The running kernel manager (started in ``cwd`` on first use)."""
+        from jupyter_client.manager import KernelManager
+
+        if self._km is not None and self._km.is_alive():
+            return self._km
+        self.close()
+        self._stack = ExitStack()
+        name = self._stack.enter_context(project_kernel())
+        self._km = KernelManager(kernel_name=name)
+        self._km.start_kernel(cwd=cwd)
+        return self._km
+
+    def close(self) -> None:
+        if self._km is not None:
+            try:
+                self._km.shutdown_kernel(now=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+            self._km = None
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None

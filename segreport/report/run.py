@@ -78,16 +78,18 @@ def user_error_names() -> set[str]:
     return found
 
 
-def execute(notebook: Path, out: Path, parameters: dict) -> None:
-    """Execute ``notebook`` into ``out`` with papermill on the project's own kernel."""
+def execute(notebook: Path, out: Path, parameters: dict, kernel=None) -> None:
+    """Execute ``notebook`` into ``out`` with papermill on the project's own kernel, or on
+    ``kernel`` (a started ``KernelManager``, kept running afterwards) when given."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     try:
-        with project_kernel() as kernel:
+        with project_kernel() as name:
             pm.execute_notebook(str(notebook), str(out), parameters=parameters,
-                                kernel_name=kernel, progress_bar=False, log_output=False,
-                                cwd=str(notebook.parent))
+                                kernel_name=name, progress_bar=False, log_output=False,
+                                cwd=str(notebook.parent),
+                                **({"km": kernel} if kernel is not None else {}))
     except PapermillExecutionError as exc:
         if exc.ename in user_error_names():
             raise errors.SegreportError(exc.evalue) from None
@@ -107,7 +109,7 @@ def prepare_data(params: ReportParams, periods: list[str] | None = None) -> Prep
 
 
 def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say = quiet,
-                fingerprint: str | None = None) -> Path:
+                fingerprint: str | None = None, kernel=None) -> Path:
     """Stages 2–4 for one unit, from the folder :func:`prepare_data` wrote.
 
     Raises
@@ -130,7 +132,7 @@ def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say =
         }
         with stage(2, say):
             try:
-                execute(notebook, staging / NOTEBOOK_NAME, parameters)
+                execute(notebook, staging / NOTEBOOK_NAME, parameters, kernel)
             except errors.NotebookError as exc:
                 kept = final.parent / f"{final.name}.failed.ipynb"
                 if (staging / NOTEBOOK_NAME).exists():
