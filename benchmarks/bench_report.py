@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SEGREPORT = [sys.executable, "-m", "segreport.cli"]
+PARAMS = ROOT / "params" / "default.yaml"
 
 
 def measured(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> tuple[float, float]:
@@ -72,7 +73,8 @@ def trivial_notebook(tmp: Path) -> float:
 
 
 def run_report(data: Path, out: Path, env: dict, unit: str = "") -> tuple[float, float]:
-    cmd = SEGREPORT + ["run", "--set", f"data_dir={data}", "--set", f"output_dir={out}"]
+    cmd = SEGREPORT + ["run", "--params", str(PARAMS), "--set", f"data_dir={data}", "--set",
+                       f"output_dir={out}"]
     if unit:
         cmd += ["--set", f"business_unit={unit}"]
     return measured(cmd, env)
@@ -218,7 +220,8 @@ def main() -> None:
             for unit in units:
                 secs, _ = run_report(data, tmp / "sep", fresh_env(tmp, f"sep-{unit}"), unit)
                 separate += secs
-            batch, _ = measured(SEGREPORT + ["batch", "--set", f"data_dir={data}", "--set",
+            batch, _ = measured(SEGREPORT + ["batch", "--params", str(PARAMS), "--set",
+                                             f"data_dir={data}", "--set",
                                              f"output_dir={tmp}/batch", "--force"],
                                 fresh_env(tmp, "batch"))
             print(f"{len(units)} separate segreport run (empty caches): {separate:6.1f} s")

@@ -44,6 +44,9 @@ INFO_FILE = "info.json"
 COHORTS_FILE = "cohorts.parquet"
 COHORT_SIZES_FILE = "cohort_sizes.parquet"
 REFERENCE_DIR = "checked"
+MATERIALIZE_ROWS = 30_000_000
+"""Up to this many order rows the checked orders are copied into the engine's memory once,
+since several queries scan them; above it each query reads the source again."""
 HISTORY_QUARTERS = 8
 """Quarters shown before the reported one (the same quarter a year earlier among them)."""
 COHORT_QUARTERS = 8
@@ -127,8 +130,13 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
     reported = [parse_quarter(p) for p in periods]
     first_data = parse_quarter(first_order)
     first = max(first_data, min(reported) - HISTORY_QUARTERS - 1)
-    window = P.Window(first - 1, max(reported))
-    panel = _materialize(data, P.panel(data, window, active_window_days, segment_by), "panel")
+    window = P.Window(min(first - 1, min(reported) - COHORTS_SHOWN + 1), max(reported))
+    if data.rows.get(C.ORDERS, 0) <= MATERIALIZE_ROWS:  # several scans follow: read once
+        for name in (C.ORDERS, C.CUSTOMERS):
+            if name in data.tables:
+                data.tables[name] = _materialize(data, data.tables[name], f"checked_{name}")
+    history = _materialize(data, P.customer_with_history(data, window, segment_by), "history")
+    panel = P.panel(data, window, active_window_days, segment_by, wide=history)
     sums = P.segment_totals(panel, C.MARGIN in data.columns_of(C.ORDERS))
     survey = P.survey_counts(data, window, segment_by) if C.SURVEYS in data.tables else None
     info = data.info
@@ -137,17 +145,18 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
                               .unique())) for u in units}
     has_profile = any(c in data.columns_of(C.CUSTOMERS) for c in C.PROFILE_COLUMNS) \
         or C.CUSTOMERS not in data.tables
-    kpis = kpi_panel(sums, survey, data.small, window.quarters[1:], units, segments,
-                     gross_margin_pct, has_profile, first_data)
+    kpis = kpi_panel(sums, survey, data.small, list(range(first, window.last + 1)), units,
+                     segments, gross_margin_pct, has_profile, first_data)
     kpis.to_parquet(folder / PANEL_FILE, index=False)
 
     cells, sizes = [], []
+    wanted = sorted({q for r in reported for q in (r, r - 1) if q >= window.first})
+    year = _materialize(data, P.trailing_year(data, wanted), "trailing_year")
+    for quarter in wanted:
+        P.customer_facts_at(panel, year, quarter).to_parquet(
+            folder / facts_file(P.quarter_labels([quarter])[0]))
     for label, q in zip(periods, reported):
-        for quarter in {q, q - 1}:
-            path = folder / facts_file(P.quarter_labels([quarter])[0])
-            if quarter >= window.first and not path.exists():
-                P.customer_facts_at(panel, data, quarter).to_parquet(path)
-        c, s = P.cohort_counts(data, q, COHORT_QUARTERS, q - COHORTS_SHOWN + 1, segment_by)
+        c, s = P.cohort_counts(panel, q, COHORT_QUARTERS, q - COHORTS_SHOWN + 1)
         cells.append(c.assign(period=label))
         sizes.append(s.assign(period=label))
         P.purchase_summary(data, Period.parse(label).end, segment_by).to_parquet(

@@ -79,7 +79,8 @@ def engine_facts(orders, customers, start, end, window) -> pd.DataFrame:
     q = parse_quarter(start)
     assert P.quarter_bounds(q, q)[P.END].iloc[0] == end, "the engine works on quarters"
     data = from_dataset(dataset(orders, customers))
-    facts = P.customer_facts_at(P.panel(data, P.Window(q - 1, q), window), data, q)
+    facts = P.customer_facts_at(P.panel(data, P.Window(q - 1, q), window),
+                                P.trailing_year(data, [q]), q)
     order = customers[C.CUSTOMER_ID] if customers is not None else orders[C.CUSTOMER_ID].unique()
     return facts.drop(columns=[]).reindex(pd.Index(order, name=C.CUSTOMER_ID))[list(FACT_COLUMNS)]
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.data.quarterly import quarter_label
-from segreport.engine.tables import EngineData, register_frame
+from segreport.engine.tables import EngineData
 from segreport.kpis.voice import SURVEY_COUNTS, TRAILING_DAYS
 
 QUARTER = "quarter_index"
@@ -107,16 +107,56 @@ def customer_base(data: EngineData, segment_by: str = C.SEGMENT) -> ir.Table:
            PROFILE_COMPLETE: complete}, **extra)
 
 
-def _bucketed(table: ir.Table, date_col: str, window: Window) -> ir.Table:
-    """``table`` with ``quarter_index`` of ``date_col``; rows after the window dropped and
-    rows before it put in the quarter just before it (they only feed running maxima)."""
+def _bucket(table: ir.Table, date_col: str, window: Window) -> ir.IntegerValue:
+    """Bucket of each row's date: 0 for any quarter before the window, ``j`` for the
+    window's ``j``-th quarter (1 = ``window.first``), NULL after the window."""
     q = quarter_of(table[date_col])
-    return (table.filter(q <= window.last)
-            .mutate(**{QUARTER: ibis.greatest(q, ibis.literal(window.first - 1))}))
+    return ibis.ifelse(q > window.last, ibis.null("int64"),
+                       ibis.greatest(q, ibis.literal(window.first - 1)) - (window.first - 1))
+
+
+def customer_quarters_wide(data: EngineData, window: Window) -> ir.Table:
+    """One row per customer with orders: per bucket ``j`` (see :func:`_bucket`) the last
+    order (amount > 0) ``last_j``, and for the window's quarters the net revenue
+    ``revenue_j``, orders ``orders_j`` and margin ``margin_j``; one hash aggregation over
+    the orders, no sort."""
+    orders = data.tables[C.ORDERS]
+    has_margin = C.MARGIN in orders.columns
+    j = _bucket(orders, C.ORDER_DATE, window)
+    positive = orders[C.AMOUNT] > 0
+    n = window.last - window.first + 2
+    aggs = {}
+    for k in range(n):
+        hit = j == k
+        aggs[f"last_{k}"] = ibis.ifelse(hit & positive, orders[C.ORDER_DATE],
+                                        ibis.null("timestamp")).max()
+        if k == 0:
+            continue
+        aggs[f"revenue_{k}"] = ibis.ifelse(hit, orders[C.AMOUNT], 0.0).sum()
+        aggs[f"orders_{k}"] = (hit & positive).cast("int64").sum()
+        if has_margin:
+            aggs[f"margin_{k}"] = ibis.ifelse(hit, orders[C.MARGIN], ibis.null("float64")).sum()
+    return orders.group_by(C.CUSTOMER_ID).aggregate(**aggs)
+
+
+def responses_wide(data: EngineData, window: Window) -> ir.Table:
+    """One row per customer with survey answers: the last response date per bucket."""
+    s = data.tables[C.SURVEYS]
+    j = _bucket(s, C.RESPONSE_DATE, window)
+    n = window.last - window.first + 2
+    return s.group_by(C.CUSTOMER_ID).aggregate(**{
+        f"response_{k}": ibis.ifelse(j == k, s[C.RESPONSE_DATE], ibis.null("timestamp")).max()
+        for k in range(n)})
+
+
+def _running_max(row: ir.Table, prefix: str, upto: int) -> ir.TimestampValue:
+    """The latest of ``prefix_0 .. prefix_upto`` (NULLs ignored)."""
+    values = [row[f"{prefix}_{k}"] for k in range(upto + 1)]
+    return values[0] if len(values) == 1 else ibis.greatest(*values)
 
 
 def panel(data: EngineData, window: Window, active_window_days: int = 365,
-          segment_by: str = C.SEGMENT) -> ir.Table:
+          segment_by: str = C.SEGMENT, wide: ir.Table | None = None) -> ir.Table:
     """The customer × quarter panel: one row per customer and quarter of ``window``.
 
     Columns: ``customer_id, segment, business_unit, quarter_index, quarter_start,
@@ -125,55 +165,63 @@ def panel(data: EngineData, window: Window, active_window_days: int = 365,
     without one); ``last_order_to_date``; ``active_start``, ``active_end``,
     ``acquired_in_period`` (bool); with surveys, ``responded_12m`` (a response dated in the
     365 days before the quarter's end) and ``profile_complete``.
+
+    Built from :func:`customer_with_history` (``wide``, when already computed): one
+    projection per quarter, their union; the last order before a quarter's start or end is
+    the latest of the per-quarter last orders up to it.
     """
+    wide = customer_with_history(data, window, segment_by) if wide is None else wide
+    bounds = quarter_bounds(window.first, window.last)
+    has_margin = any(c.startswith("margin_") for c in wide.columns)
+    has_surveys = "response_0" in wide.columns
+    keep = [c for c in (C.CUSTOMER_ID, C.SEGMENT, C.BUSINESS_UNIT, C.ACQUIRED_AT, "first_order_at",
+                        C.CHURN_DATE, PROFILE_COMPLETE) if c in wide.columns]
+    parts = []
+    for k, row in enumerate(bounds.itertuples(index=False), start=1):
+        start = ibis.literal(row.quarter_start.to_pydatetime())
+        end = ibis.literal(row.quarter_end.to_pydatetime())
+
+        def active(t, last_before):
+            acquired = (wide[C.ACQUIRED_AT] < t).fill_null(False)
+            if C.CHURN_DATE in wide.columns:
+                alive = wide[C.CHURN_DATE].isnull() | (wide[C.CHURN_DATE] >= t)
+            else:
+                alive = (last_before >= t - ibis.interval(days=active_window_days)).fill_null(False)
+            return acquired & alive
+
+        last_to_date = _running_max(wide, "last", k)
+        cols = {
+            QUARTER: ibis.literal(int(row.quarter_index), "int64"),
+            START: start, END: end,
+            "revenue": wide[f"revenue_{k}"].fill_null(0.0),
+            "orders": wide[f"orders_{k}"].fill_null(0).cast("int64"),
+            "margin": (wide[f"margin_{k}"].fill_null(0.0) if has_margin
+                       else ibis.null("float64")),
+            LAST_ORDER: last_to_date,
+            "active_start": active(start, _running_max(wide, "last", k - 1)),
+            "active_end": active(end, last_to_date),
+            "acquired_in_period": ((wide[C.ACQUIRED_AT] >= start)
+                                   & (wide[C.ACQUIRED_AT] < end)).fill_null(False),
+        }
+        if has_surveys:
+            cols[RESPONDED_12M] = (_running_max(wide, "response", k)
+                                   >= end - ibis.interval(days=TRAILING_DAYS)).fill_null(False)
+        parts.append(wide.select(*keep, **cols))
+    return ibis.union(*parts) if len(parts) > 1 else parts[0]
+
+
+def customer_with_history(data: EngineData, window: Window,
+                          segment_by: str = C.SEGMENT) -> ir.Table:
+    """:func:`customer_base` joined with :func:`customer_quarters_wide` (and
+    :func:`responses_wide` with surveys): one row per customer, everything the panel of
+    ``window`` is made of."""
     base = customer_base(data, segment_by)
-    orders = _bucketed(data.tables[C.ORDERS], C.ORDER_DATE, window)
-    has_margin = C.MARGIN in orders.columns
-    positive = orders[C.AMOUNT] > 0
-    sparse = orders.group_by([C.CUSTOMER_ID, QUARTER]).aggregate(
-        revenue=orders[C.AMOUNT].sum(),
-        orders=positive.cast("int64").sum(),
-        margin=orders[C.MARGIN].sum() if has_margin else ibis.null("float64"),
-        last_order=ibis.ifelse(positive, orders[C.ORDER_DATE], ibis.null("timestamp")).max())
-    bounds = register_frame(data.con, "segreport_quarters",
-                            quarter_bounds(window.first - 1, window.last))
-    grid = base.cross_join(bounds)
-    dense = grid.left_join(sparse, [C.CUSTOMER_ID, QUARTER]).drop(
-        f"{C.CUSTOMER_ID}_right", f"{QUARTER}_right")
-    w = ibis.window(group_by=C.CUSTOMER_ID, order_by=QUARTER, preceding=None, following=0)
-    dense = dense.mutate(**{LAST_ORDER: dense["last_order"].max().over(w)})
-    surveys = data.tables.get(C.SURVEYS)
-    if surveys is not None:
-        resp = _bucketed(surveys, C.RESPONSE_DATE, window)
-        last_resp = resp.group_by([C.CUSTOMER_ID, QUARTER]).aggregate(
-            last_response=resp[C.RESPONSE_DATE].max())
-        dense = dense.left_join(last_resp, [C.CUSTOMER_ID, QUARTER]).drop(
-            f"{C.CUSTOMER_ID}_right", f"{QUARTER}_right")
-        dense = dense.mutate(**{LAST_RESPONSE: dense["last_response"].max().over(w)})
-    before = ibis.window(group_by=C.CUSTOMER_ID, order_by=QUARTER)
-    dense = dense.mutate(_last_before_start=dense[LAST_ORDER].lag().over(before))
-
-    def active(t: ir.TimestampValue, last_before: ir.TimestampValue) -> ir.BooleanValue:
-        acquired = (dense[C.ACQUIRED_AT] < t).fill_null(False)
-        if C.CHURN_DATE in dense.columns:
-            alive = dense[C.CHURN_DATE].isnull() | (dense[C.CHURN_DATE] >= t)
-        else:
-            alive = (last_before >= t - ibis.interval(days=active_window_days)).fill_null(False)
-        return acquired & alive
-
-    out = dense.mutate(
-        revenue=dense["revenue"].fill_null(0.0),
-        orders=dense["orders"].fill_null(0),
-        margin=dense["margin"].fill_null(0.0) if has_margin else dense["margin"],
-        active_start=active(dense[START], dense["_last_before_start"]),
-        active_end=active(dense[END], dense[LAST_ORDER]),
-        acquired_in_period=((dense[C.ACQUIRED_AT] >= dense[START])
-                            & (dense[C.ACQUIRED_AT] < dense[END])).fill_null(False))
-    if surveys is not None:
-        out = out.mutate(**{RESPONDED_12M: (out[LAST_RESPONSE] >= out[END] - ibis.interval(
-            days=TRAILING_DAYS)).fill_null(False)})
-    drop = [c for c in ("last_order", "last_response", "_last_before_start") if c in out.columns]
-    return out.filter(out[QUARTER] >= window.first).drop(*drop)
+    orders = customer_quarters_wide(data, window)
+    out = base.left_join(orders, C.CUSTOMER_ID).drop(f"{C.CUSTOMER_ID}_right")
+    if C.SURVEYS in data.tables:
+        responses = responses_wide(data, window)
+        out = out.left_join(responses, C.CUSTOMER_ID).drop(f"{C.CUSTOMER_ID}_right")
+    return out
 
 
 def segment_totals(panel_: ir.Table, has_margin: bool) -> pd.DataFrame:
@@ -235,20 +283,31 @@ def survey_counts(data: EngineData, window: Window, segment_by: str = C.SEGMENT)
     return out
 
 
-def customer_facts_at(panel_: ir.Table, data: EngineData, quarter: int) -> pd.DataFrame:
+def trailing_year(data: EngineData, quarters: list[int]) -> ir.Table:
+    """Per customer, for each quarter ``q`` of ``quarters``: ``orders_12m_q`` (rows with
+    amount > 0) and ``revenue_12m_q`` (net sum) of the orders dated in the 365 days before
+    the quarter's end; one scan of the orders for all of them."""
+    orders = data.tables[C.ORDERS]
+    ends = {q: quarter_bounds(q, q)[END].iloc[0].to_pydatetime() for q in quarters}
+    year = pd.Timedelta(days=TRAILING_YEAR_DAYS)
+    date = orders[C.ORDER_DATE]
+    rows = orders.filter((date >= min(ends.values()) - year) & (date < max(ends.values())))
+    date = rows[C.ORDER_DATE]
+    aggs = {}
+    for q, end in ends.items():
+        inside = (date >= end - year) & (date < end)
+        aggs[f"orders_12m_{q}"] = (inside & (rows[C.AMOUNT] > 0)).cast("int64").sum()
+        aggs[f"revenue_12m_{q}"] = ibis.ifelse(inside, rows[C.AMOUNT], 0.0).sum()
+    return rows.group_by(C.CUSTOMER_ID).aggregate(**aggs)
+
+
+def customer_facts_at(panel_: ir.Table, year: ir.Table, quarter: int) -> pd.DataFrame:
     """The per-customer facts of one quarter (the columns of
     :func:`segreport.data.facts.customer_facts`, plus ``business_unit``), indexed by
-    ``customer_id`` and sorted by it: for RFM scores, behaviour groups and migration."""
+    ``customer_id`` and sorted by it: for RFM scores, behaviour groups and migration.
+    ``year`` is :func:`trailing_year` of a list of quarters holding ``quarter``."""
     p = panel_.filter(panel_[QUARTER] == quarter)
-    orders = data.tables[C.ORDERS]
     end = p[END]
-    bounds = quarter_bounds(quarter, quarter)
-    end_ts = bounds[END].iloc[0].to_pydatetime()
-    since = end_ts - pd.Timedelta(days=TRAILING_YEAR_DAYS)
-    trailing = orders.filter((orders[C.ORDER_DATE] >= since) & (orders[C.ORDER_DATE] < end_ts))
-    year = trailing.group_by(C.CUSTOMER_ID).aggregate(
-        orders_12m=(trailing[C.AMOUNT] > 0).cast("int64").sum(),
-        revenue_12m=trailing[C.AMOUNT].sum())
     joined = p.left_join(year, C.CUSTOMER_ID)
     out = joined.select(
         p[C.CUSTOMER_ID], p[C.SEGMENT], p[C.BUSINESS_UNIT], p[C.ACQUIRED_AT],
@@ -257,8 +316,8 @@ def customer_facts_at(panel_: ir.Table, data: EngineData, quarter: int) -> pd.Da
         first_order_at=ibis.ifelse(p["first_order_at"] < end, p["first_order_at"],
                                    ibis.null("timestamp")),
         last_order_at=p[LAST_ORDER],
-        orders_12m=year["orders_12m"].fill_null(0),
-        revenue_12m=year["revenue_12m"].fill_null(0.0)).order_by(C.CUSTOMER_ID).execute()
+        orders_12m=year[f"orders_12m_{quarter}"].fill_null(0),
+        revenue_12m=year[f"revenue_12m_{quarter}"].fill_null(0.0)).order_by(C.CUSTOMER_ID).execute()
     out = out.set_index(C.CUSTOMER_ID)
     for col in (C.ACQUIRED_AT, C.FIRST_ORDER_AT, C.LAST_ORDER_AT):
         out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
@@ -273,28 +332,25 @@ def customer_facts_at(panel_: ir.Table, data: EngineData, quarter: int) -> pd.Da
     return out
 
 
-def cohort_counts(data: EngineData, last: int, max_since: int, first_cohort: int,
-                  segment_by: str = C.SEGMENT) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Acquisition cohorts per unit: ``(cells, sizes)``.
+def cohort_counts(panel_: ir.Table, last: int, max_since: int,
+                  first_cohort: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Acquisition cohorts per unit, from the panel: ``(cells, sizes)``.
 
     ``cells``: ``business_unit, cohort, since, customers`` — customers of cohort ``cohort``
-    (acquisition quarter) with an order in quarter ``cohort + since``, for cohorts
-    ``first_cohort..last``, ``0 ≤ since ≤ max_since`` and quarters up to ``last``.
-    ``sizes``: ``business_unit, cohort, customers`` acquired in each cohort.
+    (acquisition quarter) with an order (amount > 0) in quarter ``cohort + since``, for
+    cohorts ``first_cohort..last``, ``0 ≤ since ≤ max_since`` and quarters up to ``last``.
+    ``sizes``: ``business_unit, cohort, customers`` acquired in each cohort. The panel must
+    cover the quarters ``first_cohort..last``.
     """
-    base = customer_base(data, segment_by)
-    base = base.filter(base[C.ACQUIRED_AT].notnull()).mutate(
-        cohort=quarter_of(base[C.ACQUIRED_AT]))
-    base = base.filter((base["cohort"] >= first_cohort) & (base["cohort"] <= last))
-    orders = data.tables[C.ORDERS]
-    bought = orders.filter(orders[C.AMOUNT] > 0).mutate(q=quarter_of(orders[C.ORDER_DATE]))
-    bought = bought.filter(bought["q"] <= last).select(C.CUSTOMER_ID, "q").distinct()
-    cells = bought.inner_join(base.select(C.CUSTOMER_ID, C.BUSINESS_UNIT, "cohort"), C.CUSTOMER_ID)
-    cells = cells.mutate(since=cells["q"] - cells["cohort"])
-    cells = cells.filter((cells["since"] >= 0) & (cells["since"] <= max_since))
+    p = panel_.filter((panel_[QUARTER] <= last) & (panel_[QUARTER] >= first_cohort))
+    p = p.mutate(cohort=quarter_of(p[C.ACQUIRED_AT]))
+    p = p.filter((p["cohort"] >= first_cohort) & (p["cohort"] <= last))
+    p = p.mutate(since=p[QUARTER] - p["cohort"])
+    cells = p.filter((p["orders"] > 0) & (p["since"] >= 0) & (p["since"] <= max_since))
     counts = cells.group_by([C.BUSINESS_UNIT, "cohort", "since"]).aggregate(
         customers=cells.count()).execute()
-    sizes = base.group_by([C.BUSINESS_UNIT, "cohort"]).aggregate(customers=base.count()).execute()
+    once = p.filter(p[QUARTER] == last)  # every customer appears once per quarter
+    sizes = once.group_by([C.BUSINESS_UNIT, "cohort"]).aggregate(customers=once.count()).execute()
     return counts, sizes
 
 
@@ -345,5 +401,6 @@ def quarter_labels(indices) -> list[str]:
 
 
 __all__ = ["Window", "panel", "segment_totals", "survey_counts", "customer_facts_at",
+           "trailing_year", "customer_with_history",
            "cohort_counts", "purchase_summary", "customer_base", "quarter_of", "quarter_bounds",
            "TOTAL_COLUMNS"]

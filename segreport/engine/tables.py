@@ -23,6 +23,8 @@ Values the engine takes as they are:
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +75,9 @@ class EngineData:
     small: dict[str, pd.DataFrame]
     info: DatasetInfo
     checked_in_engine: bool = True
-    notes: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    """Rows of each engine table as read (before duplicates and unknown customers are set
+    aside)."""
 
     def has(self, table: str) -> bool:
         return table in self.tables or table in self.small
@@ -123,13 +127,23 @@ def from_dataset(ds: Dataset) -> EngineData:
             big[name] = register_frame(con, f"checked_{name}", _engine_frame(frame))
         else:
             small[name] = frame
-    return EngineData(con, big, small, ds.info(), checked_in_engine=False)
+    return EngineData(con, big, small, ds.info(), checked_in_engine=False,
+                      rows={k: len(ds.tables[k]) for k in big})
+
+
+DUCKDB_MEMORY_LIMIT = os.environ.get("SEGREPORT_DUCKDB_MEMORY", "1500MB")
+"""What DuckDB may hold in memory before it spills to its temporary folder (the largest
+intermediate is the customer × quarter panel)."""
 
 
 def connect_duckdb():
-    """An embedded DuckDB connection (in memory, every core, no progress bar)."""
+    """An embedded DuckDB connection: in memory, every core, no progress bar, memory
+    bounded by :data:`DUCKDB_MEMORY_LIMIT` (spilling to a temporary folder beyond it)."""
     con = ibis.duckdb.connect()
-    con.raw_sql("SET enable_progress_bar = false")
+    spill = Path(tempfile.gettempdir()) / f"segreport-duckdb-{os.getpid()}"
+    for setting in ("enable_progress_bar = false", "preserve_insertion_order = false",
+                    f"memory_limit = '{DUCKDB_MEMORY_LIMIT}'", f"temp_directory = '{spill}'"):
+        con.raw_sql(f"SET {setting}")
     return con
 
 
@@ -183,7 +197,7 @@ def _open_folder(folder: Path, columns: dict, tables: dict[str, str]) -> EngineD
     quality = [QualityNote(name, files[name].name, counts[name]) for name in present]
     info = DatasetInfo(str(folder), {k: str(v) for k, v in files.items()}, present, quality,
                        {t: dict(m) for t, m in columns.items() if m})
-    data = EngineData(con, big, small, info)
+    data = EngineData(con, big, small, info, rows={k: counts[k] for k in big})
     _clean_customers(data, files)
     _clean_orders(data, files)
     _describe_customers(data)
