@@ -1,7 +1,8 @@
-"""Command line: ``segreport run`` and ``segreport sample``.
+"""Command line: ``segreport run``, ``batch``, ``email`` and ``sample``.
 
 Problems with the user's data or parameters print one message and exit with status 2,
-without a traceback unless ``--debug`` is given.
+without a traceback unless ``--debug`` is given. Ctrl-C ends a command quietly with
+status 130.
 """
 from __future__ import annotations
 
@@ -58,14 +59,18 @@ def batch(params_file: str, overrides: tuple[str, ...], by: str, units: tuple[st
     """One report per business unit (and period), in parallel, with an index.html."""
     from segreport.period import Period
     from segreport.report.batch import run_batch
+    from segreport.report.email_cli import email_settings
 
     params = load_params(params_file, overrides)
+    if params.email:  # a bad e-mail setting stops the batch before any report is made
+        email_settings(params, params_file, overrides)
     labels = [Period.parse(p, where="--period").label for p in periods] or None
     results = run_batch(params, periods=labels, units=list(units) or None, workers=workers,
                         force=force, notebook=Path(notebook) if notebook else None, by=by)
     click.echo("", err=True)
     for r in results:
-        line = f"  {r.period} {r.unit:<20} {r.status:<8} {r.folder}"
+        unit = errors.one_line(errors.clip(r.unit, 40))  # a name from the data: one line
+        line = f"  {r.period} {unit:<20} {r.status:<8} {r.folder}"
         if r.status == "failed":
             line += f"\n      {r.error}"
         click.echo(line, err=True)
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         cli.main(args=argv, prog_name="segreport", standalone_mode=False)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("segreport: aborted", err=True)
         return 130
     except click.ClickException as exc:

@@ -7,6 +7,7 @@ environment where they are used.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,19 @@ from segreport.data.sources import (
     check_no_password,
     mask_password,
 )
-from segreport.errors import ConfigError
+from segreport.errors import ConfigError, clip
 from segreport.period import Period
+
+#: Largest params file read (a real one is a few hundred bytes).
+MAX_PARAMS_BYTES = 64 * 1024
+#: Most YAML nodes a params file may hold once its aliases are expanded (alias bombs).
+MAX_YAML_NODES = 10_000
+#: Deepest nesting of lists and sections in a params file.
+MAX_YAML_DEPTH = 50
+#: Longest text a parameter (or a key) may be; longer ones are refused, not echoed.
+MAX_TEXT = 1_000
+#: ``active_window_days`` range: one day to ten years.
+MAX_WINDOW_DAYS = 3660
 
 
 class ReportParams(BaseModel):
@@ -43,7 +55,7 @@ class ReportParams(BaseModel):
     data_dir: str = "data/sample"
     period: str = "2026Q3"
     business_unit: str = ""
-    active_window_days: int = Field(365, gt=0)
+    active_window_days: int = Field(365, gt=0, le=MAX_WINDOW_DAYS)
     output_dir: str = "output"
     columns: dict[str, dict[str, str]] = Field(default_factory=dict)
     gross_margin_pct: float = Field(30.0, ge=0, le=100)
@@ -165,6 +177,142 @@ class ReportParams(BaseModel):
         return self.model_dump(exclude={"email"})
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses a document whose aliases expand past
+    :data:`MAX_YAML_NODES` nodes or refer to themselves (a "billion laughs" file)."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                raise ValueError(f"it is nested more than {MAX_YAML_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _check_expansion(node)
+        return super().construct_document(node)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        if len(str(node.value)) > 100:
+            raise ValueError(f"line {node.start_mark.line + 1}: a number of "
+                             f"{len(str(node.value)):,} digits")
+        return super().construct_yaml_int(node)
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Count the nodes of ``root`` with every alias expanded, without expanding them.
+
+    Raises
+    ------
+    ValueError
+        past :data:`MAX_YAML_NODES` nodes, or when an alias refers to its own anchor.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if done:
+            open_.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[id(node)] > MAX_YAML_NODES:
+                raise ValueError(f"it holds more than {MAX_YAML_NODES:,} values once its aliases "
+                                 "(*name) are expanded")
+            continue
+        if id(node) in open_:
+            raise ValueError("an alias refers to the value it is part of")
+        open_.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def safe_yaml(text: str) -> Any:
+    """Load YAML text like ``yaml.safe_load``, bounded against alias bombs, deep nesting
+    and numbers too long to convert.
+
+    Raises
+    ------
+    yaml.YAMLError
+        the text is not YAML.
+    ValueError
+        the text is YAML but refused; the message says why, without quoting the text.
+    """
+    return yaml.load(text, Loader=_BoundedLoader)  # a SafeLoader: no arbitrary objects
+
+
+def read_params_file(path: Path) -> Any:
+    """The YAML content of a params file, read safely.
+
+    Raises
+    ------
+    ConfigError
+        naming the file: missing, larger than :data:`MAX_PARAMS_BYTES`, unreadable, not
+        YAML, or refused by :func:`safe_yaml`.
+    """
+    if not path.is_file():
+        raise ConfigError(f"{path}: params file not found; check the path given to "
+                          "--params, e.g. --params params/default.yaml")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_PARAMS_BYTES + 1)
+        if len(data) > MAX_PARAMS_BYTES:
+            raise ConfigError(f"{path}: params file larger than {MAX_PARAMS_BYTES // 1024} KB; "
+                              "a params file holds a few 'parameter: value' lines")
+        return safe_yaml(data.decode("utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: not valid YAML{at} ({clip(problem)}); write one "
+                          "'parameter: value' per line, e.g. period: 2026Q3") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: params file cannot be read ({clip(exc, 200)})") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: params file refused: {clip(exc, 200)}") from None
+
+
+def check_lengths(raw: Any, source: Callable[[str], str], name: str = "") -> None:
+    """Refuse any text (value or key) longer than :data:`MAX_TEXT` characters, before it
+    is validated or echoed; ``source(top_level_key)`` says where it came from.
+
+    Raises
+    ------
+    ConfigError
+        naming the parameter and the length, never the value.
+    """
+    items = raw.items() if isinstance(raw, dict) else enumerate(raw) \
+        if isinstance(raw, list) else ()
+    for key, value in items:
+        where = f"{name}.{key}" if name else str(key)
+        top = where.split(".", 1)[0]
+        if isinstance(key, str) and len(key) > MAX_TEXT:
+            raise ConfigError(f"{source(top)}: a parameter name is {len(key):,} characters "
+                              f"long (at most {MAX_TEXT:,}); it is not shown")
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise ConfigError(f"{source(top)}: parameter '{clip(where, 60)}': the value is "
+                              f"{len(value):,} characters long (at most {MAX_TEXT:,}); it is "
+                              "not shown")
+        check_lengths(value, source, where)
+
+
 def parse_set(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """Turn ``KEY=VALUE`` strings into a nested dict (``columns.orders.amount=amt``).
 
@@ -173,18 +321,22 @@ def parse_set(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for item in items:
+        shown = clip(repr(mask_password(item)))
         if "=" not in item:
-            raise ConfigError(f"--set {item!r}: write it as KEY=VALUE, e.g. --set period=2026Q3")
+            raise ConfigError(f"--set {shown}: write it as KEY=VALUE, e.g. --set period=2026Q3")
         key, raw = item.split("=", 1)
         parts = [part.strip() for part in key.split(".")]
+        if len(parts) > MAX_YAML_DEPTH:
+            raise ConfigError(f"--set {clip(repr(key), 40)}: the KEY has {len(parts):,} parts; "
+                              "a parameter has at most 3, e.g. columns.orders.amount")
         if not all(parts):
-            raise ConfigError(f"--set {item!r}: the KEY before '=' is empty or has an empty "
+            raise ConfigError(f"--set {shown}: the KEY before '=' is empty or has an empty "
                               "part; write it as KEY=VALUE, e.g. --set columns.orders.amount=amt")
         value: Any = ""
         if raw.strip():
             try:
-                value = yaml.safe_load(raw)
-            except yaml.YAMLError:
+                value = safe_yaml(raw)
+            except (yaml.YAMLError, ValueError):
                 value = raw.strip()
             if isinstance(value, (dict, list)):
                 value = raw.strip()
@@ -194,10 +346,10 @@ def parse_set(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(
-                    f"--set {item!r}: {'.'.join(parts[:depth])!r} is already set to a value by "
+                    f"--set {shown}: {'.'.join(parts[:depth])!r} is already set to a value by "
                     "another --set, so it cannot also have sub-keys")
         if isinstance(node.get(leaf), dict):
-            raise ConfigError(f"--set {item!r}: {key.strip()!r} already has sub-keys set by "
+            raise ConfigError(f"--set {shown}: {key.strip()!r} already has sub-keys set by "
                               "another --set")
         node[leaf] = value
     return out
@@ -226,42 +378,37 @@ def load_params(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
     where = str(path) if path else "--set"
     if path is not None:
         path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"{path}: params file not found; check the path given to "
-                              "--params, e.g. --params params/default.yaml")
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise ConfigError(f"{path}: not valid YAML{at} ({problem}); write one "
-                              "'parameter: value' per line, e.g. period: 2026Q3") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: params file cannot be read ({exc})") from None
+        loaded = read_params_file(path)
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: expected one 'parameter: value' per line, e.g. "
                               f"period: 2026Q3 (got a {type(loaded).__name__})")
         raw = loaded
     overridden = parse_set(list(overrides))
     raw = _merge(raw, overridden)
+
+    def source(key: str) -> str:
+        """Where a top-level parameter came from: a --set option or the params file."""
+        return "--set" if key in overridden else where
+
+    check_lengths(raw, source)
     try:
-        return ReportParams(**raw)
+        return ReportParams(**{str(k): v for k, v in raw.items()})
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            name = ".".join(str(p) for p in err["loc"]) or "?"
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                close = difflib.get_close_matches(name, ReportParams.model_fields, n=1)
-                msg = ("unknown parameter" + (f" (did you mean '{close[0]}'?)" if close else "")
-                       + f"; known ones: {', '.join(ReportParams.model_fields)}")
-            # Say where the bad value came from: a --set option or the params file.
-            source = "--set" if err["loc"] and err["loc"][0] in overridden else where
-            value = err.get("input")
-            if isinstance(value, str):
-                value = mask_password(value)
-            if not (isinstance(value, str) and repr(value) in msg):  # not said already
-                msg += f" (got {value!r})"
-            problems.append(f"{source}: parameter '{name}': {msg}")
-        raise ConfigError("; ".join(problems)) from None
+        raise ConfigError("; ".join(_problem(err, source) for err in exc.errors())) from None
+
+
+def _problem(err: Any, source: Callable[[str], str]) -> str:
+    """One pydantic error as ``{source}: parameter '{name}': {message} (got {value})``; the
+    value is masked and clipped, and never shown for an error of the whole parameter set."""
+    name = ".".join(str(p) for p in err["loc"]) or "?"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(name, ReportParams.model_fields, n=1)
+        msg = ("unknown parameter" + (f" (did you mean '{close[0]}'?)" if close else "")
+               + f"; known ones: {', '.join(ReportParams.model_fields)}")
+    if err["loc"]:
+        value = err.get("input")
+        shown = clip(mask_password(repr(value)))
+        if not (isinstance(value, str) and shown in msg):  # not said already
+            msg += f" (got {shown})"
+    return f"{source(str(err['loc'][0]) if err['loc'] else '')}: parameter '{name}': {msg}"

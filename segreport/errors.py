@@ -5,7 +5,11 @@ rows) so that the command line can print it as it is and exit with status 2.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+
+#: Line breaks and other control characters (C0, DEL, C1, Unicode line/paragraph separators).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 class SegreportError(Exception):
@@ -49,6 +53,27 @@ def preview(items: Iterable[object], limit: int = 5) -> str:
     if len(items) > limit:
         shown += f", … ({len(items) - limit} more)"
     return shown
+
+
+def one_line(text: object) -> str:
+    """``text`` with every run of line breaks and control characters made one space.
+
+    For values from the data (unit names, periods) that go into an e-mail header or a
+    terminal line: a line break there could start a new header or fake a line of output.
+    """
+    return _CONTROL.sub(" ", str(text))
+
+
+def clip(text: object, limit: int = 80) -> str:
+    """At most ``limit`` characters of ``text``; when cut, say how long it was.
+
+    Examples
+    --------
+    >>> clip("x" * 100, 5)
+    'xxxxx… (100 characters)'
+    """
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 class NotebookError(Exception):

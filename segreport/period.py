@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from segreport.errors import ConfigError
+from segreport.errors import ConfigError, clip
 
 _QUARTER = re.compile(r"^(\d{4})\s*-?\s*[Qq]([1-4])$")
 # The quarter first, e.g. ``Q3-2026`` or ``Q3 2026``: rejected, but the message suggests the fix.
@@ -38,12 +38,12 @@ class Period:
             suggestion = (f"; did you mean {flipped.group(2)}Q{flipped.group(1)}?"
                           if flipped else "")
             raise ConfigError(
-                f"{prefix}{text!r} is not a quarter; write it as YYYYQn, e.g. 2026Q3 "
+                f"{prefix}{clip(repr(text))} is not a quarter; write it as YYYYQn, e.g. 2026Q3 "
                 f"(n is 1 to 4){suggestion}")
         year = int(match.group(1))
         if not MIN_YEAR <= year <= MAX_YEAR:
             raise ConfigError(
-                f"{prefix}{text!r}: the year must be between {MIN_YEAR} and {MAX_YEAR}")
+                f"{prefix}{clip(repr(text))}: the year must be between {MIN_YEAR} and {MAX_YEAR}")
         return cls(year, int(match.group(2)))
 
     @property

@@ -1,4 +1,4 @@
-"""Issue 4, safety: text from the data (segment and unit names) is escaped in HTML.
+"""Safety: text from the data (segment and unit names) is escaped in HTML.
 
 A small dataset (the sample, 200 customers) whose largest segment is called
 ``<script>alert(1)</script>`` and whose Online unit is called ``<b>Unit & Co</b>``; the other
@@ -99,8 +99,7 @@ def batch_index(root, data) -> tuple[int, Path]:
 @pytest.fixture(scope="module")
 def emails(root, data, reports, unit_folder) -> tuple[int, dict[str, email.message.EmailMessage]]:
     settings = {"sender": "reports@example.com",
-                "recipients": {"All": ["board@example.com"],
-                               unit_folder.name: ["unit@example.com"]}}
+                "recipients": {"All": ["board@example.com"], UNIT: ["unit@example.com"]}}
     params = params_file(root, data, "email", reports["out"], {"email": settings})
     status = main(["email", "--params", str(params), "--dry-run"])
     messages = {}
@@ -238,9 +237,11 @@ def test_the_email_body_shows_the_names_as_text(which, emails):
     content = attached[0].get_content()
     content = content.decode("utf-8") if isinstance(content, bytes) else content
     assert_escaped(content, unit=which == "unit")
-    # headers carry no markup
-    for header in ("Subject", "To", "From"):
+    # headers are plain text: the subject names the unit as the data has it, on one line
+    for header in ("To", "From"):
         assert "<script" not in str(msg[header]) and "<b>" not in str(msg[header])
+    unit = UNIT if which == "unit" else "All"
+    assert msg["Subject"] == f"Customer segment report {PERIOD} — {unit}"
     # the plain-text alternative shows the names as the data has them
     plain = msg.get_body(preferencelist=("plain",)).get_content()
     assert SEGMENT in plain

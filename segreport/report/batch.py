@@ -12,8 +12,13 @@ import atexit
 import hashlib
 import json
 import multiprocessing
+import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +27,9 @@ from segreport import columns as C
 from segreport import errors
 from segreport.config import ReportParams
 from segreport.data.read import DatasetInfo
-from segreport.report.kernel import ReusedKernel
-from segreport.report.publish import clear_stale_staging
+from segreport.errors import one_line
+from segreport.report.kernel import ReusedKernel, drop_kernel_specs, kill_kernels
+from segreport.report.publish import check_output_dir, check_unit_folders, clear_stale_staging
 from segreport.report.run import (
     FINGERPRINT_NAME,
     HTML_NAME,
@@ -99,6 +105,21 @@ def is_current(params: ReportParams, digest: str) -> bool:
     return complete and marker.is_file() and marker.read_text().strip() == digest
 
 
+def _init_worker(stop) -> None:
+    """Worker start-up. Ctrl-C is ignored here: the batch process alone handles it, and
+    sets ``stop``; then a watcher thread kills the worker's notebook kernel and ends the
+    worker at once, quietly (the batch clears the staging folder it leaves)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        stop.wait()
+        kill_kernels()
+        drop_kernel_specs()
+        os._exit(130)
+
+    threading.Thread(target=watch, name="segreport-stop", daemon=True).start()
+
+
 _KERNEL = ReusedKernel()
 atexit.register(_KERNEL.close)
 
@@ -119,26 +140,46 @@ def _render_worker(params_json: str, prepared: str, notebook: str, digest: str) 
     return "done", ""
 
 
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Ignore SIGINT while worker processes start, so that they inherit it ignored (from
+    their first instruction: no traceback from a worker still importing)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def check_folders(params: ReportParams, units: list[str], period: str) -> None:
+    """Refuse two units whose reports would share a folder, before any work."""
+    check_unit_folders((unit, report_dir(ReportParams.model_validate(
+        params.model_dump() | {"period": period, "business_unit": unit}))) for unit in units)
+
+
 def run_batch(params: ReportParams, periods: list[str] | None = None, units: list[str] | None = None,
               workers: int = 2, force: bool = False, notebook: Path | None = None,
               by: str = C.BUSINESS_UNIT, show_progress: bool = True) -> list[UnitResult]:
     """One report per unit (and per period), in parallel; returns one result per report."""
     from tqdm import tqdm
 
+    from segreport.report.email import EmailSettings
     from segreport.report.index import write_index
 
     notebook = Path(notebook or default_notebook())
     periods = periods or [params.period]
     say = stderr_progress if show_progress else (lambda _m: None)
     started = time.perf_counter()
-    say("segreport: reading, checking and computing every quarter and unit once …")
+    settings = EmailSettings.from_dict(params.email) if params.email else None
+    for period in periods:
+        check_output_dir(Path(params.output_dir), Path(params.output_dir) / period)
     check_by(by)
+    say("segreport: reading, checking and computing every quarter and unit once …")
     first = params.model_copy(update={"period": periods[0], "business_unit": ""})
-    output_dir = Path(params.output_dir).resolve()
-    clear_stale_staging(output_dir)
-    results: list[UnitResult] = []
     prepared = prepare_data(first, periods)
-    cache = prepared.folder
     known = units_in_data(prepared.info, by)
     unknown = [u for u in (units or []) if u not in known]
     if unknown:
@@ -146,7 +187,12 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
             f"--unit {', '.join(map(repr, unknown))}: not found in column "
             f"'{prepared.info.user_column(C.CUSTOMERS, by)}' of "
             f"{prepared.info.file_of(C.CUSTOMERS)}; units present: {', '.join(known)}")
-    units = units or known
+    units = list(dict.fromkeys(units or known))
+    check_folders(params, units, periods[0])
+    output_dir = Path(params.output_dir).resolve()
+    clear_stale_staging(output_dir)
+    cache = prepared.folder
+    results: list[UnitResult] = []
     # what the reports read, not the sources: a database has no files, and a change in
     # any source shows in what was computed from it
     data_digest = hashlib.sha256("".join(
@@ -170,38 +216,59 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
                desc=f"done 0 · failed 0 · remaining {len(jobs)}",
                bar_format="{desc} |{bar}| {n_fmt}/{total_fmt} reports [elapsed {elapsed}]")
     done = failed = 0
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool:
-        futures = {pool.submit(_render_worker, p.model_dump_json(), str(cache), str(notebook),
-                               digest): (p, time.perf_counter()) for p, digest in jobs}
-        for future in as_completed(futures):
-            p, t0 = futures[future]
-            status, error = future.result()
-            done += status == "done"
-            failed += status == "failed"
-            results.append(UnitResult(p.unit_label, p.period, status, report_dir(p), error,
-                                      time.perf_counter() - t0))
-            bar.set_description_str(f"done {done} · failed {failed} · remaining "
-                                    f"{len(jobs) - done - failed}")
-            bar.update()
+    stop = ctx.Event()
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx,
+                             initializer=_init_worker, initargs=(stop,)) as pool:
+        with _workers_ignore_ctrl_c():
+            futures = {pool.submit(_render_worker, p.model_dump_json(), str(cache),
+                                   str(notebook), digest): (p, time.perf_counter())
+                       for p, digest in jobs}
+        try:
+            for future in as_completed(futures):
+                p, t0 = futures[future]
+                status, error = future.result()
+                done += status == "done"
+                failed += status == "failed"
+                results.append(UnitResult(p.unit_label, p.period, status, report_dir(p),
+                                          error, time.perf_counter() - t0))
+                bar.set_description_str(f"done {done} · failed {failed} · remaining "
+                                        f"{len(jobs) - done - failed}")
+                bar.update()
+        except KeyboardInterrupt:  # the workers ignore it: stop them
+            bar.close()
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            clear_stale_staging(output_dir)
+            raise
     bar.close()
-    if params.email:
-        write_unit_emails(params, [r for r in results if r.status != "failed"], say)
+    if settings is not None:
+        write_unit_emails(params, [r for r in results if r.status != "failed"], say, settings)
     for period in periods:
         write_index(output_dir / period, [r for r in results if r.period == period])
     return sorted(results, key=lambda r: (r.period, r.unit))
 
 
-def write_unit_emails(params: ReportParams, results: list[UnitResult], say) -> None:
+def write_unit_emails(params: ReportParams, results: list[UnitResult], say,
+                      settings=None) -> None:
     """Write each report's e-mail (``segment_report.eml``) beside it, ready for
-    ``segreport email`` to send; a unit with no recipients in the params file is skipped
-    with a message."""
-    from segreport.report.email import EML_NAME, EmailSettings, build_message, write_eml
+    ``segreport email`` to send. A unit with no recipients in the params file, or whose
+    message cannot be made, is skipped with a message; the others are still written."""
+    from segreport.report.email import (
+        EML_NAME,
+        EmailSettings,
+        build_message,
+        recipients_key,
+        write_eml,
+    )
 
-    settings = EmailSettings.from_dict(params.email)
+    settings = settings or EmailSettings.from_dict(params.email)
     for r in results:
         if r.unit not in settings.recipients:
-            say(f"segreport: {r.unit}: no e-mail written (add recipients under "
-                f"email.recipients.{r.unit} in the params file)")
+            say(f"segreport: {one_line(r.unit)}: no e-mail written (add recipients under "
+                f"email.recipients.{recipients_key(r.unit)} in the params file)")
             continue
-        write_eml(build_message(r.folder, settings, r.period, r.unit), r.folder / EML_NAME)
+        try:
+            write_eml(build_message(r.folder, settings, r.period, r.unit), r.folder / EML_NAME)
+        except (errors.SegreportError, OSError, ValueError) as exc:
+            say(f"segreport: {one_line(r.unit)}: no e-mail written: {one_line(exc)}")
 

@@ -26,12 +26,12 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import json
 import os
 import re
 import smtplib
 import ssl
 import struct
-import tempfile
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -54,14 +54,16 @@ from pydantic import (
     field_validator,
 )
 
-from segreport.errors import ConfigError, SegreportError
-from segreport.report.publish import safe_name
+from segreport.errors import ConfigError, SegreportError, clip, one_line
+from segreport.report.publish import safe_name, write_file_atomic
 
 EMAIL_TAG = "email"
 NOTEBOOK_NAME = "segment_report.ipynb"
 HTML_NAME = "segment_report.html"
 PDF_NAME = "segment_report.pdf"
 EML_NAME = "segment_report.eml"
+#: Beside the ``.eml``: written when the report's message was sent, so it is sent once.
+SENT_NAME = "segment_report.sent.json"
 DEFAULT_SUBJECT = "Customer segment report {period} — {unit}"
 DEFAULT_PASSWORD_ENV = "SEGREPORT_SMTP_PASSWORD"
 #: Gmail clips HTML bodies past ~102 KB; images travel as separate parts and do not count.
@@ -77,6 +79,17 @@ _DATA_URI = re.compile(
 
 class EmailError(SegreportError):
     """A report cannot be e-mailed: its folder is incomplete, or the mail server refused."""
+
+
+class NotAllSent(EmailError):
+    """Some messages were not sent (the server refused them, or the connection was lost);
+    the others were. ``failed`` holds (message, reason) pairs. Exit status 1."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, failed: list[tuple[EmailMessage, str]]):
+        self.failed = failed
+        super().__init__(message)
 
 
 # --------------------------------------------------------------------------- settings
@@ -124,9 +137,9 @@ Addresses = Annotated[list[str], BeforeValidator(_split_addresses)]
 class EmailSettings(BaseModel):
     """The ``email:`` section of a params file. Build it with :meth:`from_dict`.
 
-    ``recipients`` maps a unit label — the report folder's name, ``All`` for the whole
-    company — to its addresses. The password is never a setting: it is read from the
-    environment variable named by ``password_env`` when sending.
+    ``recipients`` maps a unit's name as written in the data (``R&D West``), or ``All``
+    for the report over every unit, to its addresses. The password is never a setting: it
+    is read from the environment variable named by ``password_env`` when sending.
     """
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
@@ -164,7 +177,7 @@ class EmailSettings(BaseModel):
         if isinstance(value, Mapping):  # YAML reads a unit named 10 or 2026 as a number
             return {("" if k is None else str(k)).strip(): v for k, v in value.items()}
         if isinstance(value, (str, list, tuple)):
-            raise ValueError("map each unit label (the report folder name, All for the whole "
+            raise ValueError("map each unit name (as written in the data, All for the whole "
                              "company) to its addresses, e.g. recipients: {All: "
                              "[board@example.com], Retail: [retail@example.com]}")
         return value
@@ -260,15 +273,24 @@ class EmailSettings(BaseModel):
         close = [k for k in self.recipients if k.lower() == unit.lower()] or \
             difflib.get_close_matches(unit, list(self.recipients), n=1)
         if close:
-            hint = f" (the params file has {close[0]!r}; unit labels are the report folder " \
-                   "names, matched exactly)"
-        key = unit if re.fullmatch(r"[\w\-.]+", unit) else repr(unit)
+            hint = f" (the params file has {clip(repr(close[0]))}; units are named as in the " \
+                   "data, matched exactly)"
+        key = recipients_key(unit)
         raise ConfigError(
-            f"no e-mail recipients for unit {unit!r}{hint}; add them to the params file under "
-            f"email.recipients.{unit}, e.g. email: {{recipients: {{{key}: [name@example.com]}}}}")
+            f"no e-mail recipients for unit {clip(repr(unit))}{hint}; add them to the params "
+            f"file under email.recipients.{key}, e.g. email: {{recipients: {{{key}: "
+            "[name@example.com]}}")
 
     def subject_for(self, period: str, unit: str) -> str:
-        return self.subject.format(period=period, unit=unit)
+        """The subject line; a line break or control character from the data (in the
+        unit's name, say) becomes a space, so it can never start another header."""
+        return one_line(self.subject.format(period=period, unit=unit))
+
+
+def recipients_key(unit: str) -> str:
+    """``unit`` as a key under ``email.recipients`` in YAML: as it is when plain, else
+    quoted (``'R&D West'``)."""
+    return unit if re.fullmatch(r"[\w\-.]+", unit) else clip(repr(unit))
 
 
 # --------------------------------------------------------------------------- summary
@@ -511,20 +533,36 @@ def build_message(report_dir: str | Path, settings: EmailSettings, period: str,
 
 def write_eml(msg: EmailMessage, path: str | Path) -> Path:
     """Write ``msg`` as an ``.eml`` file (CRLF line ends), atomically: temp file + rename."""
-    path = Path(path)
-    data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return write_file_atomic(Path(path), msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")),
+                             mode=0o644)
+
+
+def record_sent(folder: str | Path, msg: EmailMessage, refused: Mapping[str, Any]) -> Path:
+    """Note in the report folder (:data:`SENT_NAME`) that its message was sent: when, the
+    Message-ID, subject and recipients, and any the server refused. No secret."""
+    record = {
+        "sent_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "message_id": str(msg["Message-ID"]), "subject": str(msg["Subject"]),
+        "to": [a.addr_spec for a in msg["To"].addresses],
+        "cc": [a.addr_spec for a in msg["Cc"].addresses] if msg["Cc"] else [],
+        "refused": sorted(refused)}
+    return write_file_atomic(Path(folder) / SENT_NAME,
+                             json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def sent_record(folder: str | Path) -> dict[str, Any] | None:
+    """What :func:`record_sent` wrote for this report folder; None when it was not sent.
+
+    The record is written in one step, so one that exists means the message went out,
+    even when it cannot be read back (then ``sent_at`` is ``"unknown"``)."""
+    path = Path(folder) / SENT_NAME
+    if not path.is_file():
+        return None
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        record = None
+    return record if isinstance(record, dict) else {"sent_at": "unknown"}
 
 
 # --------------------------------------------------------------------------- sending
@@ -555,14 +593,24 @@ def _tls_context(settings: EmailSettings) -> ssl.SSLContext:
 
 def send_messages(messages: Iterable[EmailMessage], settings: EmailSettings,
                   on_sent: Callable[[EmailMessage, dict[str, Any]], None] | None = None,
+                  on_failed: Callable[[EmailMessage, str], None] | None = None,
                   ) -> list[dict[str, Any]]:
-    """Send ``messages`` over one SMTP connection (STARTTLS, then login when
-    ``smtp_user`` is set). Returns, per message, the recipients the server refused.
+    """Send ``messages`` over SMTP (STARTTLS, then login when ``smtp_user`` is set).
+    Returns, per message, the recipients the server refused.
 
-    ``on_sent(msg, refused)`` is called after each message, so a caller can report
-    progress. Raises :class:`ConfigError` for missing settings or password,
-    :class:`EmailError` when the server cannot be reached or refuses; the message names
-    what was already sent.
+    Every message is tried: one the server refuses (or that is cut off by a lost
+    connection, after which it connects again) does not stop the others.
+    ``on_sent(msg, refused)`` is called after each message sent, ``on_failed(msg, reason)``
+    after each one not sent, so a caller can record and report progress.
+
+    Raises
+    ------
+    ConfigError
+        missing settings or password (nothing is sent).
+    EmailError
+        the server cannot be reached, or refuses TLS or the login, before anything is sent.
+    NotAllSent
+        after trying every message, when some were not sent; it names them.
     """
     messages = list(messages)
     if not settings.smtp_host:
@@ -573,46 +621,105 @@ def send_messages(messages: Iterable[EmailMessage], settings: EmailSettings,
                           "would travel unencrypted; set email.starttls: true")
     password = smtp_password(settings) if settings.smtp_user else None
     context = _tls_context(settings) if settings.starttls else None
-    server = f"{settings.smtp_host}:{settings.smtp_port}"
     results: list[dict[str, Any]] = []
-    current = "connecting"
+    failed: list[tuple[EmailMessage, str]] = []
+    smtp: smtplib.SMTP | None = None
+
+    def fail(msg: EmailMessage, reason: str) -> None:
+        failed.append((msg, reason))
+        if on_failed is not None:
+            on_failed(msg, reason)
+
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port,
-                          timeout=settings.timeout) as smtp:
-            smtp.ehlo()
-            if context is not None:
-                current = "starting TLS"
-                smtp.starttls(context=context)
-                smtp.ehlo()
-            if settings.smtp_user:
-                current = "logging in"
-                smtp.login(settings.smtp_user, password)
-            for msg in messages:
-                current = f"sending {msg['Subject']!r}"
+        for index, msg in enumerate(messages):
+            if smtp is None or smtp.sock is None:
+                try:
+                    smtp = _connect(settings, password, context)
+                except EmailError as exc:
+                    if index == 0:
+                        raise EmailError(f"{exc}; nothing was sent") from None
+                    for rest in messages[index:]:
+                        fail(rest, str(exc))
+                    break
+            try:
                 refused = smtp.send_message(msg)
-                results.append(refused)
-                if on_sent is not None:
-                    on_sent(msg, refused)
+            except (smtplib.SMTPException, OSError, ValueError) as exc:
+                fail(msg, _why(exc))
+                if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
+                    _close(smtp)
+                    smtp = None
+                continue
+            results.append(refused)
+            if on_sent is not None:
+                on_sent(msg, refused)
+    finally:
+        _close(smtp)
+    if failed:
+        raise NotAllSent(f"{len(failed)} of {len(messages)} message(s) not sent: " + "; ".join(
+            f"{clip(one_line(m['Subject']))} ({reason})" for m, reason in failed), failed)
+    return results
+
+
+def _connect(settings: EmailSettings, password: str | None,
+             context: ssl.SSLContext | None) -> smtplib.SMTP:
+    """A connection ready to send: EHLO, STARTTLS when ``context``, login when
+    ``smtp_user``. An :class:`EmailError` names the server and the step that failed."""
+    server = f"{settings.smtp_host}:{settings.smtp_port}"
+    current, smtp = "connecting", None
+    try:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout)
+        smtp.ehlo()
+        if context is not None:
+            current = "starting TLS"
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if settings.smtp_user:
+            current = "logging in"
+            smtp.login(settings.smtp_user, password)
+        return smtp
     except smtplib.SMTPAuthenticationError as exc:
+        _close(smtp)
         raise EmailError(f"{server}: the server refused the login of {settings.smtp_user!r} "
                          f"({_reply(exc)}); check email.smtp_user and the password in "
                          f"{settings.password_env}") from None
     except smtplib.SMTPNotSupportedError as exc:
+        _close(smtp)
         raise EmailError(f"{server}: {current}: not supported by the server ({exc}); check "
                          "email.smtp_port (587 is usual for STARTTLS)") from None
     except ssl.SSLError as exc:
+        _close(smtp)
         raise EmailError(f"{server}: TLS failed ({exc.reason or exc}); set email.cafile to "
                          "the server's CA certificate if it is not publicly trusted") from None
     except (smtplib.SMTPException, OSError) as exc:
-        sent = f"; {len(results)} of {len(messages)} message(s) were sent before" \
-            if results else "; nothing was sent"
-        reason = _reply(exc) if isinstance(exc, smtplib.SMTPResponseException) else \
-            str(exc) or type(exc).__name__
-        raise EmailError(f"{server}: {current} failed ({reason}){sent}") from None
-    return results
+        _close(smtp)
+        raise EmailError(f"{server}: {current} failed ({_why(exc)})") from None
+
+
+def _close(smtp: smtplib.SMTP | None) -> None:
+    """Say QUIT when the connection still stands, then close it; never raises."""
+    if smtp is None:
+        return
+    try:
+        if smtp.sock is not None:
+            smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        smtp.close()
+
+
+def _why(exc: BaseException) -> str:
+    """Why a message was not sent, in one line: the server's reply(ies) or the error."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "every recipient was refused: " + ", ".join(
+            f"{addr} ({_reply(smtplib.SMTPResponseException(*reply))})"
+            for addr, reply in exc.recipients.items())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _reply(exc)
+    return one_line(str(exc) or type(exc).__name__)
 
 
 def _reply(exc: smtplib.SMTPResponseException) -> str:
     text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) \
         else str(exc.smtp_error)
-    return f"{exc.smtp_code} {text}".strip()
+    return one_line(f"{exc.smtp_code} {text}".strip())

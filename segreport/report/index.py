@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from html import escape
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from segreport import columns as C
 from segreport.charts import band_color
 from segreport.formatting import format_value
 from segreport.kpis import ids
+from segreport.report.publish import write_file_atomic
 
 HEADLINES = (ids.CUSTOMERS_END, ids.SEGMENT_GROWTH_RATE, ids.RETENTION_RATE, ids.REVENUE)
 _LABELS = {ids.CUSTOMERS_END: "Active customers", ids.SEGMENT_GROWTH_RATE: "Growth",
@@ -73,12 +72,5 @@ def index_html(period_dir: Path, results: list) -> str:
 def write_index(period_dir: Path, results: list) -> Path:
     """Write ``index.html`` into ``period_dir`` atomically, listing every unit there."""
     period_dir.mkdir(parents=True, exist_ok=True)
-    path = period_dir / "index.html"
-    fd, tmp = tempfile.mkstemp(dir=period_dir, prefix=".index-", suffix=".html")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(index_html(period_dir, results))
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)
-    os.replace(tmp, path)
-    return path
+    return write_file_atomic(period_dir / "index.html",
+                             index_html(period_dir, results).encode("utf-8"))

@@ -3,18 +3,26 @@
 A kernelspec named ``segreport`` that points at ``sys.executable`` is written to a private
 folder and put first on ``JUPYTER_PATH`` while the notebook runs, so papermill never picks
 up a stale ``python3`` kernelspec from the user's machine.
+
+Ctrl-C while a notebook runs kills its kernel at once (:func:`kernels_die_on_ctrl_c`): a
+kernel asked to shut down in the middle of a cell prints tracebacks of its own.
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 KERNEL_NAME = "segreport"
+#: The temporary kernelspec folders in use, for :func:`drop_kernel_specs`.
+_SPEC_DIRS: set[str] = set()
 
 
 def kernel_spec() -> dict:
@@ -33,13 +41,73 @@ def project_kernel() -> Iterator[str]:
         (spec_dir / "kernel.json").write_text(json.dumps(kernel_spec()))
         old = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (tmp, old) if p)
+        _SPEC_DIRS.add(tmp)
         try:
             yield KERNEL_NAME
         finally:
+            _SPEC_DIRS.discard(tmp)
             if old is None:
                 os.environ.pop("JUPYTER_PATH", None)
             else:
                 os.environ["JUPYTER_PATH"] = old
+
+
+def child_pids(pid: int | None = None) -> list[int]:
+    """The ids of the processes whose parent is ``pid`` (default: this process); read from
+    ``/proc``, so empty where there is none."""
+    pid = os.getpid() if pid is None else pid
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def kill_kernels() -> None:
+    """Kill this process's children (the notebook kernels) at once, each with the
+    process group it leads (a kernel runs in a session of its own)."""
+    for pid in child_pids():
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:  # not a group leader: only the process
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def drop_kernel_specs() -> None:
+    """Remove the temporary kernelspec folders in use (before a process ends at once)."""
+    for folder in list(_SPEC_DIRS):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def kernels_die_on_ctrl_c() -> Iterator[None]:
+    """While the block runs, Ctrl-C first kills the notebook kernel(s), then does what it
+    did before (``KeyboardInterrupt``). Nothing changes outside the main thread or where
+    Ctrl-C is ignored."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or \
+            previous in (signal.SIG_IGN, None):
+        yield
+        return
+
+    def handler(signum, frame) -> None:
+        kill_kernels()
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class ReusedKernel:

@@ -19,12 +19,16 @@ from segreport.config import ReportParams
 from segreport.data.sources import absolute
 from segreport.period import Period
 from segreport.pipeline import Prepared, prepare_cached
-from segreport.report.kernel import project_kernel
+from segreport.report.kernel import kernels_die_on_ctrl_c, project_kernel
 from segreport.report.publish import (
+    check_output_dir,
     clear_stale_staging,
     new_staging_dir,
     publish_dir,
+    remove_staging,
     safe_name,
+    unit_folder,
+    write_report_meta,
 )
 from segreport.report.render import render_html
 
@@ -64,8 +68,9 @@ def stage(index: int, say: Say) -> Iterator[None]:
 
 
 def report_dir(params: ReportParams) -> Path:
+    """``{output_dir}/{period}/{unit folder}`` (see :func:`.publish.unit_folder`)."""
     return (Path(params.output_dir) / safe_name(Period.parse(params.period).label)
-            / safe_name(params.unit_label))
+            / unit_folder(params.business_unit))
 
 
 def user_error_names() -> set[str]:
@@ -85,7 +90,7 @@ def execute(notebook: Path, out: Path, parameters: dict, kernel=None) -> None:
     from papermill.exceptions import PapermillExecutionError
 
     try:
-        with project_kernel() as name:
+        with project_kernel() as name, kernels_die_on_ctrl_c():
             pm.execute_notebook(str(notebook), str(out), parameters=parameters,
                                 kernel_name=name, progress_bar=False, log_output=False,
                                 cwd=str(notebook.parent),
@@ -148,12 +153,13 @@ def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say =
         with stage(4, say):
             if fingerprint:
                 (staging / FINGERPRINT_NAME).write_text(fingerprint)
+            write_report_meta(staging, params.business_unit, Period.parse(params.period).label)
             failed = final.parent / f"{final.name}.failed.ipynb"
             failed.unlink(missing_ok=True)
             publish_dir(staging, final)
         return final
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_staging(staging)
 
 
 def pdf_or_warn(html: Path, pdf: Path, say: Say) -> bool:
@@ -178,6 +184,7 @@ def run_report(params: ReportParams, notebook: Path | None = None, say: Say = st
     notebook = Path(notebook or default_notebook())
     if not notebook.is_file():
         raise errors.ConfigError(f"notebook not found: {notebook}")
+    check_output_dir(Path(params.output_dir), report_dir(params).parent)
     output_dir = Path(params.output_dir).resolve()
     clear_stale_staging(output_dir)
     with stage(1, say):
