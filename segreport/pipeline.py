@@ -211,7 +211,13 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
     if fingerprint is None:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         folder = Path(tempfile.mkdtemp(prefix="uncached-", dir=root))
-        return prepare(folder, data_source, periods, business_unit, **settings)
+        try:
+            prepared = prepare(folder, data_source, periods, business_unit, **settings)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        _evict(root, keep)
+        return prepared
     final = root / fingerprint
     if (final / INFO_FILE).is_file():
         info, meta = read_info(final)
@@ -361,9 +367,10 @@ def load_report(data_dir: str, period: str, business_unit: str = "", columns: di
     run`` and ``batch`` pass it), else from a folder prepared here and now (JupyterLab)."""
     folder = Path(prepared_data) if prepared_data else None
     if folder is None or not (folder / INFO_FILE).is_file():
-        folder = Path(tempfile.mkdtemp(prefix="segreport-"))
-        prepare(folder, data_source or data_dir, [period], business_unit, columns, tables,
-                password_env, active_window_days, segment_by, gross_margin_pct)
+        folder = prepare_cached(data_source or data_dir, [period], business_unit,
+                                columns=columns, tables=tables, password_env=password_env,
+                                active_window_days=active_window_days, segment_by=segment_by,
+                                gross_margin_pct=gross_margin_pct).folder
     return load_quarter(folder, period, business_unit, segment_by, predictive_clv,
                         clv_horizon_months, clv_discount_rate)
 
