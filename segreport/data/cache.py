@@ -1,8 +1,8 @@
-"""A validated copy of a dataset, written once and read by every notebook run.
+"""A checked copy of a dataset as Parquet, for the per-customer reference path.
 
-``segreport run`` and ``segreport batch`` read and check the user's files once, in the
-parent process, then hand the notebook kernels this copy: Parquet files with our column
-names and types, plus the data-quality notes. Reading it back needs no checks.
+:func:`segreport.pipeline.prepare` writes it when every KPI has to be re-cut per customer
+(``segment_by: rfm``); the notebook kernel reads it back with :func:`read_validated`, which
+needs no checks.
 """
 from __future__ import annotations
 
@@ -41,16 +41,3 @@ def read_validated(folder: str | Path) -> Dataset:
     return Dataset(Path(meta["data_dir"]), tables,
                    {k: Path(v) for k, v in meta["files"].items()},
                    [QualityNote(**q) for q in meta["quality"]], meta.get("column_names", {}))
-
-
-def load_dataset(data_dir: str | Path, columns: dict | None = None, validated: str | Path = "",
-                 data_source: str = "", tables: dict | None = None,
-                 password_env: str = "SEGREPORT_DB_PASSWORD") -> Dataset:
-    """The dataset of a report: the validated copy when ``validated`` names one (as
-    ``segreport run`` and ``batch`` pass it), else ``data_source`` (a database URL or DuckDB
-    file) or ``data_dir`` read and checked afresh, as in JupyterLab."""
-    from segreport.data.read import read_dataset
-
-    if validated and is_validated(validated):
-        return read_validated(validated)
-    return read_dataset(data_source or data_dir, columns, tables, password_env)

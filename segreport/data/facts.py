@@ -3,7 +3,7 @@
 Everything downstream (every KPI, chart and narrative) works on the one-row-per-customer
 frame built here.
 
-Definitions (issue 2, followed to the letter)
+Definitions (followed to the letter)
 ---------------------------------------------
 * An *order* is an order row with ``amount > 0``; a row with ``amount < 0`` is a refund.
 * Acquisition date: ``signup_date``, or the customer's first order date when the

@@ -1,0 +1,62 @@
+"""The prepared folder: computed once, reused while the source files, settings and code are
+unchanged, and checked against each request."""
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+from segreport.data.sample import generate_sample
+from segreport.errors import ConfigError, DataError
+from segreport.pipeline import INFO_FILE, PANEL_FILE, cache_root, prepare_cached
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGREPORT_CACHE_DIR", str(tmp_path / "cache"))
+    return generate_sample(tmp_path / "data", n_customers=300, seed=3)["orders"].parent
+
+
+def test_a_second_prepare_of_the_same_files_and_settings_reuses_the_folder(data):
+    first = prepare_cached(data, ["2026Q3"])
+    stamp = (first.folder / PANEL_FILE).stat().st_mtime_ns
+    second = prepare_cached(data, ["2026Q3"], business_unit="Retail")  # any unit: one folder
+    assert second.folder == first.folder
+    assert (second.folder / PANEL_FILE).stat().st_mtime_ns == stamp  # not rewritten
+
+
+def test_a_changed_source_file_or_setting_prepares_afresh(data):
+    first = prepare_cached(data, ["2026Q3"])
+    other_window = prepare_cached(data, ["2026Q3"], active_window_days=180)
+    assert other_window.folder != first.folder
+    orders = pd.read_parquet(data / "orders.parquet")
+    orders.loc[0, "amount"] += 1.0
+    orders.to_parquet(data / "orders.parquet", index=False)
+    os.utime(data / "orders.parquet", ns=(1, 1))  # even an older modification time
+    assert prepare_cached(data, ["2026Q3"]).folder not in (first.folder, other_window.folder)
+
+
+def test_a_reused_folder_still_checks_the_unit_and_the_period(data):
+    prepare_cached(data, ["2026Q3"])
+    with pytest.raises(ConfigError, match="business_unit 'Nowhere' not found.*units present: "
+                                          "Online, Retail, Wholesale"):
+        prepare_cached(data, ["2026Q3"], business_unit="Nowhere")
+    with pytest.raises(ConfigError, match="segment_by 'colour'"):
+        prepare_cached(data, ["2026Q3"], segment_by="colour")
+
+
+def test_the_cache_keeps_only_the_most_recent_folders(data):
+    for days in (100, 200, 300):
+        prepare_cached(data, ["2026Q3"], active_window_days=days, keep=2)
+    kept = [p for p in cache_root().iterdir() if (p / INFO_FILE).is_file()]
+    assert len(kept) == 2
+
+
+def test_a_source_that_fails_its_checks_leaves_nothing_in_the_cache(data):
+    customers = pd.read_parquet(data / "customers.parquet")
+    pd.concat([customers, customers.head(1)]).to_parquet(data / "customers.parquet", index=False)
+    with pytest.raises(DataError, match="customer id appears more than once"):
+        prepare_cached(data, ["2026Q3"])
+    assert [p.name for p in cache_root().iterdir()] == []
+    assert oct(cache_root().stat().st_mode & 0o777) == "0o700"  # owner-only
