@@ -128,14 +128,13 @@ def customer_quarters_wide(data: EngineData, window: Window) -> ir.Table:
     aggs = {}
     for k in range(n):
         hit = j == k
-        aggs[f"last_{k}"] = ibis.ifelse(hit & positive, orders[C.ORDER_DATE],
-                                        ibis.null("timestamp")).max()
+        aggs[f"last_{k}"] = orders[C.ORDER_DATE].max(where=hit & positive)
         if k == 0:
             continue
-        aggs[f"revenue_{k}"] = ibis.ifelse(hit, orders[C.AMOUNT], 0.0).sum()
-        aggs[f"orders_{k}"] = (hit & positive).cast("int64").sum()
+        aggs[f"revenue_{k}"] = orders[C.AMOUNT].sum(where=hit)
+        aggs[f"orders_{k}"] = orders[C.AMOUNT].count(where=hit & positive)
         if has_margin:
-            aggs[f"margin_{k}"] = ibis.ifelse(hit, orders[C.MARGIN], ibis.null("float64")).sum()
+            aggs[f"margin_{k}"] = orders[C.MARGIN].sum(where=hit)
     return orders.group_by(C.CUSTOMER_ID).aggregate(**aggs)
 
 
@@ -145,8 +144,7 @@ def responses_wide(data: EngineData, window: Window) -> ir.Table:
     j = _bucket(s, C.RESPONSE_DATE, window)
     n = window.last - window.first + 2
     return s.group_by(C.CUSTOMER_ID).aggregate(**{
-        f"response_{k}": ibis.ifelse(j == k, s[C.RESPONSE_DATE], ibis.null("timestamp")).max()
-        for k in range(n)})
+        f"response_{k}": s[C.RESPONSE_DATE].max(where=j == k) for k in range(n)})
 
 
 def _running_max(row: ir.Table, prefix: str, upto: int) -> ir.TimestampValue:
