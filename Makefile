@@ -57,7 +57,7 @@ test: $(VENV)/.installed-test pdf-deps db-deps
 bench: $(VENV)/.installed $(SAMPLE)
 	$(BIN)/python benchmarks/bench_sample.py
 	$(BIN)/python benchmarks/bench_segmentation.py
-	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_report.py
 
 lab: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[lab]'

@@ -138,7 +138,8 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
     history = _materialize(data, P.customer_with_history(data, window, segment_by), "history")
     panel = P.panel(data, window, active_window_days, segment_by, wide=history)
     sums = P.segment_totals(panel, C.MARGIN in data.columns_of(C.ORDERS))
-    survey = P.survey_counts(data, window, segment_by) if C.SURVEYS in data.tables else None
+    survey = (P.survey_counts(data, window, segment_by, history) if C.SURVEYS in data.tables
+              else None)
     info = data.info
     units = [""] + list(info.units)
     segments = {u: sorted(map(str, (sums if not u else sums[sums[C.BUSINESS_UNIT] == u])[C.SEGMENT]
@@ -159,7 +160,7 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
         c, s = P.cohort_counts(panel, q, COHORT_QUARTERS, q - COHORTS_SHOWN + 1)
         cells.append(c.assign(period=label))
         sizes.append(s.assign(period=label))
-        P.purchase_summary(data, Period.parse(label).end, segment_by).to_parquet(
+        P.purchase_summary(data, Period.parse(label).end, segment_by, history).to_parquet(
             folder / purchases_file(label), index=False)
     pd.concat(cells).to_parquet(folder / COHORTS_FILE, index=False)
     pd.concat(sizes).to_parquet(folder / COHORT_SIZES_FILE, index=False)

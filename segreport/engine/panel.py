@@ -250,11 +250,13 @@ def segment_totals(panel_: ir.Table, has_margin: bool) -> pd.DataFrame:
     return out
 
 
-def survey_counts(data: EngineData, window: Window, segment_by: str = C.SEGMENT) -> pd.DataFrame:
+def survey_counts(data: EngineData, window: Window, segment_by: str = C.SEGMENT,
+                  base: ir.Table | None = None) -> pd.DataFrame:
     """:data:`segreport.kpis.voice.SURVEY_COUNTS` per ``business_unit, segment,
     quarter_index`` for the quarters ``first − 1 .. last`` (the one before feeds NPS
     change), over responses of customers of the report (others are ignored)."""
-    base = customer_base(data, segment_by).select(C.CUSTOMER_ID, C.SEGMENT, C.BUSINESS_UNIT)
+    base = (customer_base(data, segment_by) if base is None else base).select(
+        C.CUSTOMER_ID, C.SEGMENT, C.BUSINESS_UNIT)
     s = data.tables[C.SURVEYS]
     q = quarter_of(s[C.RESPONSE_DATE])
     s = s.filter((q >= window.first - 1) & (q <= window.last)).mutate(**{QUARTER: q})
@@ -352,10 +354,12 @@ def cohort_counts(panel_: ir.Table, last: int, max_since: int,
     return counts, sizes
 
 
-def purchase_summary(data: EngineData, end: pd.Timestamp, segment_by: str = C.SEGMENT) -> pd.DataFrame:
+def purchase_summary(data: EngineData, end: pd.Timestamp, segment_by: str = C.SEGMENT,
+                     base: ir.Table | None = None) -> pd.DataFrame:
     """:func:`segreport.data.rfm_summary.clv_summary` of every customer at ``end``
     (exclusive), plus ``business_unit``: purchase days (days with an order of amount > 0),
-    refunds netted by day, sorted by ``customer_id``."""
+    refunds netted by day, sorted by ``customer_id``. ``base`` gives each customer's
+    segment and unit (default: :func:`customer_base`)."""
     from segreport.data.rfm_summary import AGE, FREQUENCY, MONETARY_VALUE, RECENCY
 
     end = pd.Timestamp(end).normalize()
@@ -367,12 +371,10 @@ def purchase_summary(data: EngineData, end: pd.Timestamp, segment_by: str = C.SE
     days = days.filter(days["top"] > 0)
     per = days.group_by(C.CUSTOMER_ID).aggregate(
         first_day=days["day"].min(), last_day=days["day"].max(), n=days.count(),
-        total=days["net"].sum())
-    first = days.inner_join(per, [days[C.CUSTOMER_ID] == per[C.CUSTOMER_ID],
-                                  days["day"] == per["first_day"]])
-    first = first.select(days[C.CUSTOMER_ID], first_net=days["net"])
-    base = customer_base(data, segment_by).select(C.CUSTOMER_ID, C.SEGMENT, C.BUSINESS_UNIT)
-    summary = per.inner_join(first, C.CUSTOMER_ID).left_join(base, C.CUSTOMER_ID)
+        total=days["net"].sum(), first_net=days["net"].argmin(days["day"]))
+    base = (customer_base(data, segment_by) if base is None else base).select(
+        C.CUSTOMER_ID, C.SEGMENT, C.BUSINESS_UNIT)
+    summary = per.left_join(base, C.CUSTOMER_ID)
     day_seconds = 86400.0
     freq = (summary["n"] - 1).cast("int64")
     out = summary.select(

@@ -132,8 +132,12 @@ def from_dataset(ds: Dataset) -> EngineData:
 
 
 DUCKDB_MEMORY_LIMIT = os.environ.get("SEGREPORT_DUCKDB_MEMORY", "1500MB")
-"""What DuckDB may hold in memory before it spills to its temporary folder (the largest
-intermediate is the customer × quarter panel)."""
+"""What DuckDB may hold in memory before it spills to its temporary folder."""
+LARGE_MEMORY_LIMIT = os.environ.get("SEGREPORT_DUCKDB_MEMORY_LARGE", "5GB")
+LARGE_ROWS = 30_000_000
+"""Above this many order rows DuckDB may hold :data:`LARGE_MEMORY_LIMIT`: a few of its
+operators (hash joins, ordered aggregates over tens of millions of customer-days) cannot
+spill everything."""
 
 
 def connect_duckdb():
@@ -198,6 +202,8 @@ def _open_folder(folder: Path, columns: dict, tables: dict[str, str]) -> EngineD
     info = DatasetInfo(str(folder), {k: str(v) for k, v in files.items()}, present, quality,
                        {t: dict(m) for t, m in columns.items() if m})
     data = EngineData(con, big, small, info, rows={k: counts[k] for k in big})
+    if counts[C.ORDERS] > LARGE_ROWS:
+        con.raw_sql(f"SET memory_limit = '{LARGE_MEMORY_LIMIT}'")
     _clean_customers(data, files)
     _clean_orders(data, files)
     _describe_customers(data)
