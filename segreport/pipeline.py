@@ -207,7 +207,7 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
     prepared, so the folder serves the report of any unit; the period, unit and
     ``segment_by`` are checked against the data each time."""
     periods = sorted({Period.parse(p).label for p in periods})
-    fingerprint = source_fingerprint(data_source, periods=periods, **settings)
+    fingerprint = source_fingerprint(data_source, periods=periods, **_settings(**settings))
     root = cache_root()
     if fingerprint is None:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -236,6 +236,16 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
         raise
     _evict(root, keep)
     return Prepared(final, prepared.info, prepared.periods)
+
+
+def _settings(columns: dict | None = None, tables: dict | None = None,
+              password_env: str = "SEGREPORT_DB_PASSWORD", active_window_days: int = 365,
+              segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0) -> dict:
+    """:func:`prepare`'s settings with every default filled in (one fingerprint whichever
+    way they were given)."""
+    return {"columns": columns or {}, "tables": tables or {}, "password_env": password_env,
+            "active_window_days": int(active_window_days), "segment_by": segment_by,
+            "gross_margin_pct": float(gross_margin_pct)}
 
 
 def _evict(root: Path, keep: int) -> None:
