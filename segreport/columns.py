@@ -55,6 +55,17 @@ class Column:
     name: str
     kind: str
     required: bool = True
+    low: float | None = None
+    """Smallest value a number may take (``None``: no bound)."""
+    high: float | None = None
+    """Largest value a number may take (``None``: no bound)."""
+
+    @property
+    def range_text(self) -> str:
+        """``from 0 to 10``, ``0 or more``: the documented range of a number column."""
+        if self.low is not None and self.high is not None:
+            return f"from {self.low:g} to {self.high:g}"
+        return f"{self.low:g} or more" if self.low is not None else f"{self.high:g} or less"
 
 
 @dataclass(frozen=True)
@@ -91,8 +102,8 @@ CONTRACT: dict[str, Table] = {
             Column(SEGMENT, "text"),
             Column(BUSINESS_UNIT, "text"),
             Column(CHURN_DATE, "date", required=False),
-            *(Column(c, "number" if c in ("age", "income") else "text", required=False)
-              for c in PROFILE_COLUMNS),
+            *(Column(c, "number", required=False, low=0) if c in ("age", "income")
+              else Column(c, "text", required=False) for c in PROFILE_COLUMNS),
         ),
     ),
     MARKETING_SPEND: Table(
@@ -100,8 +111,8 @@ CONTRACT: dict[str, Table] = {
         (
             Column(PERIOD, "period"),
             Column(SEGMENT, "text"),
-            Column(ACQUISITION_SPEND, "number"),
-            Column(RETENTION_SPEND, "number"),
+            Column(ACQUISITION_SPEND, "number", low=0),
+            Column(RETENTION_SPEND, "number", low=0),
             Column(BUSINESS_UNIT, "text", required=False),
         ),
     ),
@@ -110,10 +121,10 @@ CONTRACT: dict[str, Table] = {
         (
             Column(CUSTOMER_ID, "id"),
             Column(RESPONSE_DATE, "date"),
-            Column(NPS, "number"),
-            Column(CSAT, "number"),
-            Column(AWARE, "number", required=False),
-            Column(PERCEIVED_QUALITY, "number", required=False),
+            Column(NPS, "number", low=0, high=10),
+            Column(CSAT, "number", low=1, high=5),
+            Column(AWARE, "number", required=False, low=0, high=1),
+            Column(PERCEIVED_QUALITY, "number", required=False, low=1, high=5),
         ),
     ),
     MARKET_SIZE: Table(
@@ -121,7 +132,7 @@ CONTRACT: dict[str, Table] = {
         (
             Column(PERIOD, "period"),
             Column(SEGMENT, "text"),
-            Column(MARKET_CUSTOMERS, "number"),
+            Column(MARKET_CUSTOMERS, "number", low=0),
             Column(BUSINESS_UNIT, "text", required=False),
         ),
     ),
@@ -129,7 +140,7 @@ CONTRACT: dict[str, Table] = {
         SEGMENTATION_COSTS,
         (
             Column(PERIOD, "period"),
-            Column(COST, "number"),
+            Column(COST, "number", low=0),
             Column(BUSINESS_UNIT, "text", required=False),
         ),
     ),

@@ -59,6 +59,9 @@ class ReportParams(BaseModel):
     output_dir: str = "output"
     columns: dict[str, dict[str, str]] = Field(default_factory=dict)
     gross_margin_pct: float = Field(30.0, ge=0, le=100)
+    # above this share of order rows belonging to no customer of the customers table the
+    # run stops; below it they are set aside and the report says so on its first page
+    max_unknown_customer_pct: float = Field(1.0, ge=0, le=100)
     segment_by: str = "segment"
     predictive_clv: bool = True
     clv_horizon_months: int = Field(12, ge=1, le=120)

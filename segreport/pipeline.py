@@ -103,7 +103,8 @@ def check_request(info: DatasetInfo, first_order, last_order, periods: list[str]
 def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
             business_unit: str = "", columns: dict | None = None, tables: dict | None = None,
             password_env: str = "SEGREPORT_DB_PASSWORD", active_window_days: int = 365,
-            segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0) -> Prepared:
+            segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0,
+            max_unknown_customer_pct: float | None = None) -> Prepared:
     """Check the source and write everything the reports of ``periods`` need to ``folder``.
 
     Raises
@@ -115,7 +116,7 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
     from segreport.engine import panel as P
     from segreport.kpis.panel import kpi_panel
 
-    data = open_engine(data_source, columns, tables, password_env)
+    data = open_engine(data_source, columns, tables, password_env, max_unknown_customer_pct)
     orders = data.tables[C.ORDERS]
     span = orders.aggregate(lo=orders[C.ORDER_DATE].min(), hi=orders[C.ORDER_DATE].max()).execute()
     first_order, last_order = pd.Timestamp(span["lo"].iloc[0]), pd.Timestamp(span["hi"].iloc[0])
@@ -240,12 +241,14 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
 
 def _settings(columns: dict | None = None, tables: dict | None = None,
               password_env: str = "SEGREPORT_DB_PASSWORD", active_window_days: int = 365,
-              segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0) -> dict:
+              segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0,
+              max_unknown_customer_pct: float | None = None) -> dict:
     """:func:`prepare`'s settings with every default filled in (one fingerprint whichever
     way they were given)."""
     return {"columns": columns or {}, "tables": tables or {}, "password_env": password_env,
             "active_window_days": int(active_window_days), "segment_by": segment_by,
-            "gross_margin_pct": float(gross_margin_pct)}
+            "gross_margin_pct": float(gross_margin_pct),
+            "max_unknown_customer_pct": max_unknown_customer_pct}
 
 
 def _evict(root: Path, keep: int) -> None:
@@ -373,7 +376,8 @@ def load_report(data_dir: str, period: str, business_unit: str = "", columns: di
                 password_env: str = "SEGREPORT_DB_PASSWORD", active_window_days: int = 365,
                 segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0,
                 predictive_clv: bool = True, clv_horizon_months: int = 12,
-                clv_discount_rate: float = 0.10, prepared_data: str = ""):
+                clv_discount_rate: float = 0.10, prepared_data: str = "",
+                max_unknown_customer_pct: float | None = 1.0):
     """The notebook's one call: :func:`load_quarter` from ``prepared_data`` (as ``segreport
     run`` and ``batch`` pass it), else from a folder prepared here and now (JupyterLab)."""
     folder = Path(prepared_data) if prepared_data else None
@@ -381,7 +385,8 @@ def load_report(data_dir: str, period: str, business_unit: str = "", columns: di
         folder = prepare_cached(data_source or data_dir, [period], business_unit,
                                 columns=columns, tables=tables, password_env=password_env,
                                 active_window_days=active_window_days, segment_by=segment_by,
-                                gross_margin_pct=gross_margin_pct).folder
+                                gross_margin_pct=gross_margin_pct,
+                                max_unknown_customer_pct=max_unknown_customer_pct).folder
     return load_quarter(folder, period, business_unit, segment_by, predictive_clv,
                         clv_horizon_months, clv_discount_rate)
 

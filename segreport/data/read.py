@@ -195,6 +195,21 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def check_csv_header(path: Path) -> list[str]:
+    """The column names on a CSV file's first line; a name given twice is refused (a
+    reader would otherwise rename one copy and read the other)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh, skipinitialspace=True), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []  # the reader names the problem
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise DataError(str(path), "the header names a column more than once", None,
+                        values=twice, hint="keep one column of each name (line 1)")
+    return header
+
+
 def _read_raw(path: Path, wanted: dict[str, str]) -> pd.DataFrame:
     """Read only the wanted user columns; CSV cells as text so we can check them."""
     try:
@@ -202,10 +217,13 @@ def _read_raw(path: Path, wanted: dict[str, str]) -> pd.DataFrame:
             if path.stat().st_size == 0:
                 raise DataError(str(path), "the file is empty (not even a header line)",
                                 hint="write the column names on line 1 and one row per line")
+            check_csv_header(path)
             header = pd.read_csv(path, nrows=0, skipinitialspace=True).columns
             use = [c for c in header if c in set(wanted.values())]
-            frame = pd.read_csv(path, usecols=use, dtype=str, keep_default_na=False,
-                                na_values=[""], skipinitialspace=True)
+            # every column read, so that a row with more fields than the header (an
+            # unquoted comma) is an error rather than silently shifted
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                                skipinitialspace=True, index_col=False)[use]
         else:
             import pyarrow.parquet as pq
 
@@ -245,6 +263,20 @@ def _parse_dates(text: pd.Series) -> pd.Series:
     return parsed
 
 
+def _outside(num: pd.Series, col: C.Column) -> pd.Series:
+    """True where a number lies outside the column's documented range."""
+    out = pd.Series(False, index=num.index)
+    if col.low is not None:
+        out |= num < col.low
+    if col.high is not None:
+        out |= num > col.high
+    return out.fillna(False)
+
+
+NULL_MARKERS = ("nan", "null", "none", "n/a", "na", "#n/a", "nil", "-")
+"""Texts that stand for "no value" in exports; never a customer or order id."""
+
+
 def _coerce(frame: pd.DataFrame, table: C.Table, path: Path, names: dict[str, str]) -> pd.DataFrame:
     """Convert each contract column to its type; reject values that do not convert."""
     out = {}
@@ -261,6 +293,14 @@ def _coerce(frame: pd.DataFrame, table: C.Table, path: Path, names: dict[str, st
                 raise DataError(file, _count(int(missing.sum()), "empty id", "empty ids"), user,
                                 rows=_row_numbers(path, missing), row_label=label,
                                 hint=f"fill in {user} on every row")
+            marker = s.str.lower().isin(NULL_MARKERS).fillna(False)
+            if marker.any():
+                raise DataError(file, _count(int(marker.sum()), "id that is a missing-value "
+                                             "marker", "ids that are missing-value markers"),
+                                user, values=s[marker].unique()[:5].tolist(),
+                                rows=_row_numbers(path, marker), row_label=label,
+                                hint=f"fill in the real {user} on those rows (such rows would "
+                                     "otherwise be pooled as one)")
             out[col.name] = s.astype(object)
         elif col.kind == "date":
             if pd.api.types.is_datetime64_any_dtype(s):
@@ -310,6 +350,13 @@ def _coerce(frame: pd.DataFrame, table: C.Table, path: Path, names: dict[str, st
                 raise DataError(file, _count(int(missing.sum()), "empty value", "empty values"),
                                 user, rows=_row_numbers(path, missing), row_label=label,
                                 hint=f"fill in {user} on every row")
+            outside = _outside(num, col)
+            if outside.any():
+                raise DataError(file, _count(int(outside.sum()), "value", "values")
+                                + f" outside the column's range ({col.range_text})", user,
+                                values=text[outside].unique()[:5].tolist(),
+                                rows=_row_numbers(path, outside), row_label=label,
+                                hint=f"{user} takes values {col.range_text}; correct those rows")
             out[col.name] = num
         elif col.kind == "period":
             text = s.astype("string").str.strip()
@@ -391,7 +438,8 @@ def _unique_customers(customers: pd.DataFrame, path: Path, user_col: str) -> Non
 
 def read_dataset(data_dir: str | Path, columns: dict[str, dict[str, str]] | None = None,
                  tables: dict[str, str] | None = None,
-                 password_env: str = DEFAULT_PASSWORD_ENV) -> Dataset:
+                 password_env: str = DEFAULT_PASSWORD_ENV,
+                 max_unknown_customer_pct: float | None = None) -> Dataset:
     """Read every contract table found in ``data_dir`` and validate it.
 
     Parameters
@@ -429,11 +477,12 @@ def read_dataset(data_dir: str | Path, columns: dict[str, dict[str, str]] | None
     ds = Dataset(source.location, frames, files, quality,
                  {t: dict(m) for t, m in columns.items() if m})
     _clean_customers(ds, columns.get(C.CUSTOMERS, {}))
-    _clean_orders(ds, columns.get(C.ORDERS, {}))
+    _clean_orders(ds, columns.get(C.ORDERS, {}), max_unknown_customer_pct)
     return ds
 
 
 DUPLICATES_NOTE = "exact duplicate rows dropped"
+UNKNOWN_CUSTOMERS_PREFIX = "orders of "
 
 
 def unassigned_note(n: int, column: str) -> str:
@@ -443,7 +492,7 @@ def unassigned_note(n: int, column: str) -> str:
 
 def unknown_customers_note(n_ids: int, examples, net_amount: float, customers_file: str) -> str:
     """Data-quality note for orders whose customer is not in the customers table."""
-    return (f"orders of {n_ids} customer ids not in {customers_file} dropped "
+    return (f"{UNKNOWN_CUSTOMERS_PREFIX}{n_ids} customer ids not in {customers_file} dropped "
             f"(e.g. {', '.join(map(str, examples))}; net amount {net_amount:,.2f})")
 
 
@@ -479,7 +528,23 @@ def _clean_customers(ds: Dataset, mapping: dict[str, str]) -> None:
                                  "before signing up")
 
 
-def _clean_orders(ds: Dataset, mapping: dict[str, str] | None = None) -> None:
+def check_unknown_share(orders_file: str, column: str, unknown_rows: int, rows: int,
+                        examples, customers_file: str, max_pct: float | None) -> None:
+    """Stop when more than ``max_pct`` % of the order rows belong to customer ids missing
+    from the customers table (``None``: no limit); below it they are set aside."""
+    if max_pct is None or rows == 0 or unknown_rows / rows * 100 <= max_pct:
+        return
+    raise DataError(orders_file, f"{unknown_rows:,} of {rows:,} order rows "
+                    f"({unknown_rows / rows * 100:.1f} %) belong to customer ids not in "
+                    f"{customers_file}, more than the {max_pct:g} % allowed", column,
+                    values=list(examples)[:5],
+                    hint="check that both files use the same customer ids and that the "
+                         "customers table is complete, or raise max_unknown_customer_pct "
+                         "in the params file")
+
+
+def _clean_orders(ds: Dataset, mapping: dict[str, str] | None = None,
+                  max_unknown_customer_pct: float | None = None) -> None:
     orders = ds.orders
     path = ds.files[C.ORDERS]
     dup = orders.duplicated(keep="first")
@@ -500,6 +565,9 @@ def _clean_orders(ds: Dataset, mapping: dict[str, str] | None = None) -> None:
                      "same customer ids")
         if unknown.any():
             ids = orders.loc[unknown, C.CUSTOMER_ID].unique()
+            check_unknown_share(str(path), (mapping or {}).get(C.CUSTOMER_ID, C.CUSTOMER_ID),
+                                int(unknown.sum()), len(orders), ids,
+                                ds.files[C.CUSTOMERS].name, max_unknown_customer_pct)
             ds.quality.append(QualityNote(
                 C.ORDERS, path.name, len(orders), int(unknown.sum()),
                 unknown_customers_note(len(ids), ids[:3], orders.loc[unknown, C.AMOUNT].sum(),

@@ -39,8 +39,11 @@ from segreport.data.read import (
     DUPLICATES_NOTE,
     END_DATE,
     FIRST_DATE,
+    NULL_MARKERS,
     Dataset,
     DatasetInfo,
+    check_csv_header,
+    check_unknown_share,
     QualityNote,
     read_dataset,
     read_table,
@@ -92,7 +95,8 @@ class _Fallback(Exception):
 
 def open_engine(data_source: str | Path, columns: dict | None = None,
                 tables: dict[str, str] | None = None,
-                password_env: str = DEFAULT_PASSWORD_ENV) -> EngineData:
+                password_env: str = DEFAULT_PASSWORD_ENV,
+                max_unknown_customer_pct: float | None = None) -> EngineData:
     """Open and check a source.
 
     Parameters
@@ -100,7 +104,7 @@ def open_engine(data_source: str | Path, columns: dict | None = None,
     data_source
         A folder of ``<table>.csv``/``<table>.parquet`` files, a DuckDB file or a database
         URL (see :mod:`segreport.data.sources`).
-    columns, tables, password_env
+    columns, tables, password_env, max_unknown_customer_pct
         As for :func:`segreport.data.read.read_dataset`.
 
     Raises
@@ -112,10 +116,11 @@ def open_engine(data_source: str | Path, columns: dict | None = None,
     text = str(data_source)
     if not is_url(text) and not text.endswith((".duckdb", ".ddb")) and Path(text).is_dir():
         try:
-            return _open_folder(Path(text), columns, tables or {})
+            return _open_folder(Path(text), columns, tables or {}, max_unknown_customer_pct)
         except _Fallback:
             pass
-    return from_dataset(read_dataset(data_source, columns, tables, password_env))
+    return from_dataset(read_dataset(data_source, columns, tables, password_env,
+                                     max_unknown_customer_pct))
 
 
 def from_dataset(ds: Dataset) -> EngineData:
@@ -174,7 +179,8 @@ def _engine_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _open_folder(folder: Path, columns: dict, tables: dict[str, str]) -> EngineData:
+def _open_folder(folder: Path, columns: dict, tables: dict[str, str],
+                 max_unknown_customer_pct: float | None = None) -> EngineData:
     source = FolderSource(folder, tables)
     con = connect_duckdb()
     big: dict[str, ir.Table] = {}
@@ -205,7 +211,7 @@ def _open_folder(folder: Path, columns: dict, tables: dict[str, str]) -> EngineD
     if counts[C.ORDERS] > LARGE_ROWS:
         con.raw_sql(f"SET memory_limit = '{LARGE_MEMORY_LIMIT}'")
     _clean_customers(data, files)
-    _clean_orders(data, files)
+    _clean_orders(data, files, columns.get(C.ORDERS, {}), max_unknown_customer_pct)
     _describe_customers(data)
     return data
 
@@ -213,7 +219,7 @@ def _open_folder(folder: Path, columns: dict, tables: dict[str, str]) -> EngineD
 def _read_raw(con, path: Path) -> ir.Table:
     try:
         if path.suffix == ".csv":
-            if path.stat().st_size == 0:
+            if path.stat().st_size == 0 or len(set(header := check_csv_header(path))) != len(header):
                 raise _Fallback
             return con.read_csv(str(path), all_varchar=True, header=True, delim=",",
                                 quote='"', escape='"', strict_mode=True)
@@ -266,7 +272,8 @@ def _typed_column(s: ir.Column, col: C.Column) -> tuple[ir.Column, ir.BooleanVal
         if col.kind == "id":
             if dtype.is_floating():
                 return text, ibis.literal(True)
-            return text, missing | padded
+            marker = text.lower().isin(list(NULL_MARKERS)).fill_null(False)
+            return text, missing | padded | marker
         return ibis.ifelse(text == "", ibis.null("string"), text), padded
     if col.kind == "date":
         if dtype.is_timestamp() or dtype.is_date():
@@ -297,6 +304,10 @@ def _typed_column(s: ir.Column, col: C.Column) -> tuple[ir.Column, ir.BooleanVal
             return s.cast("string"), ibis.literal(True)
         if col.required:
             bad = bad | value.isnull()
+        if col.low is not None:
+            bad = bad | (value < col.low).fill_null(False)
+        if col.high is not None:
+            bad = bad | (value > col.high).fill_null(False)
         return value, bad
     return s, ibis.literal(True)  # period columns live in the small tables
 
@@ -345,7 +356,8 @@ def _clean_customers(data: EngineData, files: dict[str, Path]) -> None:
         C.BUSINESS_UNIT: cust[C.BUSINESS_UNIT].fill_null(C.UNASSIGNED)})
 
 
-def _clean_orders(data: EngineData, files: dict[str, Path]) -> None:
+def _clean_orders(data: EngineData, files: dict[str, Path], mapping: dict[str, str],
+                  max_unknown_customer_pct: float | None = None) -> None:
     orders = data.tables[C.ORDERS]
     name = files[C.ORDERS].name
     n = _scalar(orders.count())
@@ -365,10 +377,13 @@ def _clean_orders(data: EngineData, files: dict[str, Path]) -> None:
             raise _Fallback  # none known: the reader says which ids the files use
         if rows:
             examples = unknown[C.CUSTOMER_ID].name("id").as_table().distinct().order_by("id")
-            examples = examples.limit(3).execute()["id"].tolist()
+            examples = examples.limit(5).execute()["id"].tolist()
+            check_unknown_share(str(files[C.ORDERS]), mapping.get(C.CUSTOMER_ID, C.CUSTOMER_ID),
+                                rows, n_distinct, examples, files[C.CUSTOMERS].name,
+                                max_unknown_customer_pct)
             data.info.quality.append(QualityNote(
                 C.ORDERS, name, n_distinct, rows,
-                unknown_customers_note(int(stats["ids"].iloc[0]), examples,
+                unknown_customers_note(int(stats["ids"].iloc[0]), examples[:3],
                                        float(stats["net"].iloc[0]), files[C.CUSTOMERS].name)))
             orders = orders.semi_join(cust, C.CUSTOMER_ID)
     data.tables[C.ORDERS] = orders

@@ -16,7 +16,7 @@ from IPython.display import HTML
 
 from segreport import columns as C
 from segreport.charts import band_color, segment_colors
-from segreport.data.read import Dataset
+from segreport.data.read import UNKNOWN_CUSTOMERS_PREFIX, Dataset
 from segreport.formatting import format_value
 from segreport.kpis import ids
 from segreport.kpis.cards import card, kpi_name, load_cards
@@ -63,12 +63,24 @@ def title(period: str, business_unit: str, data_dir: str, dataset: Dataset,
         rule = (f"a customer is active when they ordered in the {active_window_days} days before "
                 "the date")
     cut = "" if segment_by == C.SEGMENT else f" · segments: {escape(segment_by)}"
+    set_aside = "".join(
+        f"<p style='font-size:13px;color:#8a4b00'>Set aside: {q.rows_dropped:,} of {q.rows_read:,} "
+        f"order rows ({q.rows_dropped / q.rows_read:.1%}) belong to no customer of the "
+        f"customers table (see Data quality).</p>"
+        for q in _unit_free_notes(dataset) if not business_unit)
     return HTML(
         f"<h1 style='margin-bottom:4px'>Customer segment report — {escape(p.label)}</h1>"
         f"<p style='font-size:16px;margin-top:0;color:#444'><b>{escape(unit)}</b> · quarter "
         f"{p.start:%d %b %Y} – {p.last_day:%d %b %Y}{cut}</p>"
         f"<p style='font-size:13px;color:#666'>Data: {escape(Path(data_dir).name or str(data_dir))}"
-        f" · {escape(rule)}.</p>")
+        f" · {escape(rule)}.</p>" + set_aside)
+
+
+def _unit_free_notes(dataset) -> list:
+    """The data-quality notes about order rows that belong to no customer (and so to no
+    business unit): shown in the all-units report only."""
+    return [q for q in dataset.quality if q.table == C.ORDERS and q.rows_dropped
+            and q.note.startswith(UNKNOWN_CUSTOMERS_PREFIX)]
 
 
 def _box(text: str) -> str:
@@ -304,6 +316,10 @@ def narrative_html(kpis: pd.DataFrame, colors: dict[str, str] | None = None) -> 
 def data_quality(dataset: Dataset, facts: pd.DataFrame, business_unit: str = "") -> HTML:
     """Rows read per file, rows dropped and why, and how many customers the report covers."""
     q = dataset.quality_frame()
+    if business_unit:  # orders of no customer belong to no unit
+        hidden = {id(n) for n in _unit_free_notes(dataset)}
+        keep = [id(n) not in hidden for n in dataset.quality]
+        q = q[keep]
     rows = "".join(
         f"<tr><td style='{_CELL};text-align:left'>{escape(r.table)}</td>"
         f"<td style='{_CELL};text-align:left'>{escape(r.file)}</td><td style='{_CELL}'>{r.rows_read:,}</td>"
