@@ -155,3 +155,15 @@ def test_a_value_the_engine_does_not_take_gets_the_reference_message(sample, tmp
         read_dataset(tmp_path / "data")
     assert str(engine_error.value) == str(reference_error.value)
     assert "'12,50'" in str(engine_error.value) and "line 5" in str(engine_error.value)
+
+
+def test_orders_alone_give_the_reference_report(sample, tmp_path):
+    import shutil
+
+    data_dir, _, _ = sample
+    (tmp_path / "data").mkdir()
+    shutil.copy(data_dir / "orders.parquet", tmp_path / "data" / "orders.parquet")
+    prepare(tmp_path / "prepared", tmp_path / "data", [PERIOD])
+    reference = build_quarter(read_dataset(tmp_path / "data"), PERIOD, predictive=False)
+    assert_same_kpis(reference.kpis, load_quarter(tmp_path / "prepared", PERIOD,
+                                                  predictive=False).kpis)
