@@ -75,26 +75,17 @@ def check_request(info: DatasetInfo, first_order, last_order, periods: list[str]
                   business_unit: str = "", segment_by: str = C.SEGMENT) -> None:
     """Reject a period the orders do not reach, an unknown business unit or segment_by,
     with the messages of the reference checks."""
+    from segreport.data.facts import check_period_reached, no_customers_for_unit, unit_not_found
+
     for label in periods:
-        period = Period.parse(label)
-        if period.start > last_order:
-            raise ConfigError(
-                f"period {period}: starts {period.start:%Y-%m-%d}, after the last order in "
-                f"{info.file_of(C.ORDERS)} ({last_order:%Y-%m-%d})")
-        if period.end <= first_order:
-            raise ConfigError(
-                f"period {period}: ends {period.last_day:%Y-%m-%d}, before the first order in "
-                f"{info.file_of(C.ORDERS)} ({first_order:%Y-%m-%d})")
+        check_period_reached(Period.parse(label), first_order, last_order,
+                             info.file_of(C.ORDERS))
     if business_unit:
         if C.CUSTOMERS not in info.tables:
-            raise ConfigError(
-                f"business_unit {business_unit!r}: the data folder {info.data_dir} has no "
-                "customers table, so customers cannot be split by business unit")
+            raise no_customers_for_unit(business_unit, info.data_dir)
         if business_unit not in info.units:
-            raise ConfigError(
-                f"business_unit {business_unit!r} not found in column "
-                f"'{info.user_column(C.CUSTOMERS, C.BUSINESS_UNIT)}' of "
-                f"{info.file_of(C.CUSTOMERS)}; units present: {', '.join(info.units)}")
+            raise unit_not_found(business_unit, info.user_column(C.CUSTOMERS, C.BUSINESS_UNIT),
+                                 info.file_of(C.CUSTOMERS), info.units)
     choices = [c for c in info.segment_values] + [RFM]
     if segment_by != C.SEGMENT and segment_by not in choices:
         raise ConfigError(f"segment_by {segment_by!r}: choose one of {', '.join(choices)}")

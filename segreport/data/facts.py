@@ -39,32 +39,43 @@ def select_business_unit(ds: Dataset, business_unit: str) -> tuple[pd.DataFrame,
     if not business_unit:
         return orders, customers
     if customers is None:
-        raise ConfigError(
-            f"business_unit {business_unit!r}: the data folder {ds.data_dir} has no customers "
-            "table, so customers cannot be split by business unit")
+        raise no_customers_for_unit(business_unit, ds.data_dir)
     units = customers[C.BUSINESS_UNIT].unique()
     if business_unit not in set(units):
-        raise ConfigError(
-            f"business_unit {business_unit!r} not found in column "
-            f"'{ds.user_column(C.CUSTOMERS, C.BUSINESS_UNIT)}' of {ds.file_of(C.CUSTOMERS)}; "
-            f"units present: {', '.join(sorted(map(str, units)))}")
+        raise unit_not_found(business_unit, ds.user_column(C.CUSTOMERS, C.BUSINESS_UNIT),
+                             ds.file_of(C.CUSTOMERS), sorted(map(str, units)))
     customers = customers[customers[C.BUSINESS_UNIT] == business_unit]
     orders = orders[orders[C.CUSTOMER_ID].isin(customers[C.CUSTOMER_ID])]
     return orders, customers
 
 
+def no_customers_for_unit(business_unit: str, data_dir) -> ConfigError:
+    return ConfigError(
+        f"business_unit {business_unit!r}: the data folder {data_dir} has no customers "
+        "table, so customers cannot be split by business unit")
+
+
+def unit_not_found(business_unit: str, column: str, file: str, units: list[str]) -> ConfigError:
+    return ConfigError(f"business_unit {business_unit!r} not found in column '{column}' of "
+                       f"{file}; units present: {', '.join(units)}")
+
+
+def check_period_reached(period: Period, first_order, last_order, orders_file: str) -> None:
+    """Reject a period that starts after the last order or ends before the first."""
+    if period.start > last_order:
+        raise ConfigError(
+            f"period {period}: starts {period.start:%Y-%m-%d}, after the last order in "
+            f"{orders_file} ({last_order:%Y-%m-%d})")
+    if period.end <= first_order:
+        raise ConfigError(
+            f"period {period}: ends {period.last_day:%Y-%m-%d}, before the first order in "
+            f"{orders_file} ({first_order:%Y-%m-%d})")
+
+
 def check_period_in_data(ds: Dataset, period: Period) -> None:
     """Reject a period that the orders do not reach at all."""
     dates = ds.orders[C.ORDER_DATE]
-    first, last = dates.min(), dates.max()
-    if period.start > last:
-        raise ConfigError(
-            f"period {period}: starts {period.start:%Y-%m-%d}, after the last order in "
-            f"{ds.file_of(C.ORDERS)} ({last:%Y-%m-%d})")
-    if period.end <= first:
-        raise ConfigError(
-            f"period {period}: ends {period.last_day:%Y-%m-%d}, before the first order in "
-            f"{ds.file_of(C.ORDERS)} ({first:%Y-%m-%d})")
+    check_period_reached(period, dates.min(), dates.max(), ds.file_of(C.ORDERS))
 
 
 def _active_by_orders(orders: pd.DataFrame, t: pd.Timestamp, window_days: int) -> pd.Index:
