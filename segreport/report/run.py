@@ -110,7 +110,8 @@ def prepare_data(params: ReportParams, periods: list[str] | None = None) -> Prep
                           business_unit=params.business_unit, columns=params.columns,
                           tables=params.tables, password_env=params.password_env,
                           active_window_days=params.active_window_days,
-                          segment_by=params.segment_by, gross_margin_pct=params.gross_margin_pct)
+                          segment_by=params.segment_by, gross_margin_pct=params.gross_margin_pct,
+                          engine=params.engine, spark_master=params.spark_master)
 
 
 def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say = quiet,
