@@ -1,5 +1,6 @@
 # Quick start: `make report` then `make test`. Python packages go into .venv; the browser
-# engine for PDFs (Debian's chromium) and PostgreSQL for the database tests come from apt.
+# engine for PDFs (Debian's chromium), PostgreSQL for the database tests and Java for the
+# Spark tests come from apt.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ PARAMS ?= params/default.yaml
 SAMPLE := data/sample/orders.parquet
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: report batch test lab sample install pdf-deps db-deps bench clean distclean
+.PHONY: report batch test lab sample install pdf-deps db-deps spark-deps bench clean distclean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,19 +46,29 @@ db-deps:
 	  $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends postgresql >/dev/null; \
 	else echo "the database tests need PostgreSQL: sudo apt-get install postgresql"; fi
 
+# Java for Spark (engine: pyspark; PySpark 4 needs Java 17 or later): the tests run a local
+# Spark session. Installed when missing (or older) and we are root.
+spark-deps:
+	@if java -version 2>&1 | awk -F'"' '/version/ {split($$2, v, "."); ok = v[1] >= 17} END {exit !ok}'; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "installing openjdk-17-jre-headless (Debian package) for the Spark tests"; \
+	  $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends openjdk-17-jre-headless procps >/dev/null; \
+	else echo "the Spark tests need Java 17 or later: sudo apt-get install openjdk-17-jre-headless"; fi
+
 report: $(VENV)/.installed $(SAMPLE) pdf-deps
 	$(BIN)/segreport run --params $(PARAMS)
 
 batch: $(VENV)/.installed $(SAMPLE) pdf-deps
 	$(BIN)/segreport batch --params $(PARAMS)
 
-test: $(VENV)/.installed-test pdf-deps db-deps
+test: $(VENV)/.installed-test pdf-deps db-deps spark-deps
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed $(SAMPLE)
 	$(BIN)/python benchmarks/bench_sample.py
 	$(BIN)/python benchmarks/bench_segmentation.py
 	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_engines.py
 
 lab: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[lab]'

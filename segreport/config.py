@@ -28,6 +28,13 @@ from segreport.data.sources import (
     check_no_password,
     mask_password,
 )
+from segreport.engine.options import (
+    DEFAULT_ENGINE,
+    DEFAULT_SPARK_MASTER,
+    SecretInParameter,
+    check_engine,
+    check_spark_master,
+)
 from segreport.errors import ConfigError, clip
 from segreport.period import Period
 
@@ -72,6 +79,10 @@ class ReportParams(BaseModel):
     data_source: str = ""
     tables: dict[str, str] = Field(default_factory=dict)  # contract table -> user's table
     password_env: str = DEFAULT_PASSWORD_ENV  # environment variable with the DB password
+    # Where a folder of files is computed: duckdb (embedded) or pyspark (Spark at
+    # spark_master: local[*], local[N], spark://host:port or Spark Connect sc://host:port).
+    engine: str = DEFAULT_ENGINE
+    spark_master: str = DEFAULT_SPARK_MASTER
 
     @field_validator("period", mode="before")
     @classmethod
@@ -162,6 +173,24 @@ class ReportParams(BaseModel):
         # Raises ConfigError rather than ValueError so that the value (perhaps the password
         # itself) is not echoed.
         return check_env_name(value.strip())
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _engine(cls, value: Any) -> str:
+        try:
+            return check_engine(value)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("spark_master", mode="before")
+    @classmethod
+    def _spark_master(cls, value: Any) -> str:
+        try:
+            return check_spark_master("" if value is None else value)
+        except SecretInParameter:
+            raise  # ConfigError, not ValueError: the token is not echoed
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @model_validator(mode="after")
     def _no_secrets(self) -> ReportParams:

@@ -95,8 +95,13 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
             business_unit: str = "", columns: dict | None = None, tables: dict | None = None,
             password_env: str = "SEGREPORT_DB_PASSWORD", active_window_days: int = 365,
             segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0,
-            max_unknown_customer_pct: float | None = None) -> Prepared:
+            max_unknown_customer_pct: float | None = None, engine: str = "duckdb",
+            spark_master: str = "local[*]") -> Prepared:
     """Check the source and write everything the reports of ``periods`` need to ``folder``.
+
+    ``engine`` (``duckdb`` or ``pyspark``) and ``spark_master`` say where a folder of files
+    is computed; a PostgreSQL ``data_source`` is computed in PostgreSQL (see
+    :func:`segreport.engine.tables.open_engine`).
 
     Raises
     ------
@@ -104,10 +109,22 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
         bad input, with the message naming file, column and values (nothing is written).
     """
     from segreport.engine import open_engine
+
+    data = open_engine(data_source, columns, tables, password_env, engine, spark_master,
+                       max_unknown_customer_pct=max_unknown_customer_pct)
+    try:
+        return _prepare(folder, data, periods, business_unit, active_window_days, segment_by,
+                        gross_margin_pct)
+    finally:
+        data.close()
+
+
+def _prepare(folder, data, periods, business_unit, active_window_days, segment_by,
+             gross_margin_pct) -> Prepared:
     from segreport.engine import panel as P
+    from segreport.engine.tables import materialize
     from segreport.kpis.panel import kpi_panel
 
-    data = open_engine(data_source, columns, tables, password_env, max_unknown_customer_pct)
     orders = data.tables[C.ORDERS]
     span = orders.aggregate(lo=orders[C.ORDER_DATE].min(), hi=orders[C.ORDER_DATE].max()).execute()
     first_order, last_order = pd.Timestamp(span["lo"].iloc[0]), pd.Timestamp(span["hi"].iloc[0])
@@ -123,11 +140,13 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
     first_data = parse_quarter(first_order)
     first = max(first_data, min(reported) - HISTORY_QUARTERS - 1)
     window = P.Window(min(first - 1, min(reported) - COHORTS_SHOWN + 1), max(reported))
-    if data.rows.get(C.ORDERS, 0) <= MATERIALIZE_ROWS:  # several scans follow: read once
+    # Several scans follow: the files are read and typed once (a database table is read
+    # where it is).
+    if data.backend != "postgres" and data.rows.get(C.ORDERS, 0) <= MATERIALIZE_ROWS:
         for name in (C.ORDERS, C.CUSTOMERS):
             if name in data.tables:
-                data.tables[name] = _materialize(data, data.tables[name], f"checked_{name}")
-    history = _materialize(data, P.customer_with_history(data, window, segment_by), "history")
+                data.tables[name] = materialize(data, data.tables[name], f"checked_{name}")
+    history = materialize(data, P.customer_with_history(data, window, segment_by), "history")
     panel = P.panel(data, window, active_window_days, segment_by, wide=history)
     sums = P.segment_totals(panel, C.MARGIN in data.columns_of(C.ORDERS))
     survey = (P.survey_counts(data, window, segment_by, history) if C.SURVEYS in data.tables
@@ -144,7 +163,7 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
 
     cells, sizes = [], []
     wanted = sorted({q for r in reported for q in (r, r - 1) if q >= window.first})
-    year = _materialize(data, P.trailing_year(data, wanted), "trailing_year")
+    year = materialize(data, P.trailing_year(data, wanted), "trailing_year")
     for quarter in wanted:
         P.customer_facts_at(panel, year, quarter).to_parquet(
             folder / facts_file(P.quarter_labels([quarter])[0]))
@@ -233,13 +252,15 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
 def _settings(columns: dict | None = None, tables: dict | None = None,
               password_env: str = "SEGREPORT_DB_PASSWORD", active_window_days: int = 365,
               segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0,
-              max_unknown_customer_pct: float | None = None) -> dict:
+              max_unknown_customer_pct: float | None = None, engine: str = "duckdb",
+              spark_master: str = "local[*]") -> dict:
     """:func:`prepare`'s settings with every default filled in (one fingerprint whichever
     way they were given)."""
     return {"columns": columns or {}, "tables": tables or {}, "password_env": password_env,
             "active_window_days": int(active_window_days), "segment_by": segment_by,
             "gross_margin_pct": float(gross_margin_pct),
-            "max_unknown_customer_pct": max_unknown_customer_pct}
+            "max_unknown_customer_pct": max_unknown_customer_pct, "engine": engine,
+            "spark_master": spark_master}
 
 
 def _evict(root: Path, keep: int) -> None:
@@ -247,13 +268,6 @@ def _evict(root: Path, keep: int) -> None:
                      reverse=True)
     for old in folders[keep:]:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def _materialize(data, expr, name: str):
-    """``expr`` computed once into a temporary table of the backend (DuckDB)."""
-    table = f"segreport_{name}"
-    data.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{table}" AS {data.con.compile(expr)}')
-    return data.con.table(table)
 
 
 def _write_info(folder: Path, info: DatasetInfo, periods: list[str], first_data: int,
@@ -368,16 +382,19 @@ def load_report(data_dir: str, period: str, business_unit: str = "", columns: di
                 segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0,
                 predictive_clv: bool = True, clv_horizon_months: int = 12,
                 clv_discount_rate: float = 0.10, prepared_data: str = "",
-                max_unknown_customer_pct: float | None = 1.0):
+                max_unknown_customer_pct: float | None = 1.0, engine: str = "duckdb",
+                spark_master: str = "local[*]"):
     """The notebook's one call: :func:`load_quarter` from ``prepared_data`` (as ``segreport
-    run`` and ``batch`` pass it), else from a folder prepared here and now (JupyterLab)."""
+    run`` and ``batch`` pass it), else from a folder prepared here and now (JupyterLab),
+    on ``engine``."""
     folder = Path(prepared_data) if prepared_data else None
     if folder is None or not (folder / INFO_FILE).is_file():
         folder = prepare_cached(data_source or data_dir, [period], business_unit,
                                 columns=columns, tables=tables, password_env=password_env,
                                 active_window_days=active_window_days, segment_by=segment_by,
                                 gross_margin_pct=gross_margin_pct,
-                                max_unknown_customer_pct=max_unknown_customer_pct).folder
+                                max_unknown_customer_pct=max_unknown_customer_pct,
+                                engine=engine, spark_master=spark_master).folder
     return load_quarter(folder, period, business_unit, segment_by, predictive_clv,
                         clv_horizon_months, clv_discount_rate)
 

@@ -19,3 +19,42 @@ def private_cache(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SEGREPORT_CACHE_DIR", str(tmp_path_factory.mktemp("segreport-cache")))
         yield
+
+
+# --- engines: one PostgreSQL server and one Spark session per test session ------------------
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL server (see tests/pgcluster.py); without Debian's PostgreSQL
+    packages the tests that use it fail, they do not skip (`make test` installs them)."""
+    import pgcluster
+
+    try:
+        cluster = pgcluster.start()
+    except pgcluster.ClusterError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local Spark session (2 cores, no UI, 4 shuffle partitions, quiet); ~8 s to start,
+    so one per test session. ``engine: pyspark`` reuses it (``getOrCreate``)."""
+    import logging
+
+    from pyspark.sql import SparkSession
+
+    logging.getLogger("py4j").setLevel(logging.ERROR)
+    session = (SparkSession.builder.master("local[2]").appName("segreport-tests")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.shuffle.partitions", "4")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        session.stop()

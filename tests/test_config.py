@@ -30,6 +30,8 @@ DEFAULTS = {
     "data_source": "",
     "tables": {},
     "password_env": "SEGREPORT_DB_PASSWORD",
+    "engine": "duckdb",
+    "spark_master": "local[*]",
 }
 
 
@@ -72,7 +74,8 @@ def test_values_from_the_file_replace_the_defaults(tmp_path):
              "gross_margin_pct": 42.5, "segment_by": "region",
              "predictive_clv": False, "clv_horizon_months": 24, "clv_discount_rate": 0.08,
              "email": {"sender": "a@example.com"}, "data_source": "", "tables": {},
-             "password_env": "SEGREPORT_DB_PASSWORD"}
+             "password_env": "SEGREPORT_DB_PASSWORD", "engine": "pyspark",
+             "spark_master": "spark://spark-master:7077"}
     params = load_params(write_params(tmp_path, given))
     assert params.model_dump() == given
     assert params.unit_label == "Retail"

@@ -58,15 +58,36 @@ def make_customers(rows: list[tuple], churn: bool = False) -> pd.DataFrame:
     return frame
 
 
-ENGINE = {"name": "pandas"}
+ENGINE = {"name": "pandas", "con": None}
 
 
-@pytest.fixture(autouse=True, params=["pandas", "duckdb"])
+@pytest.fixture(scope="module")
+def facts_postgres(pg_cluster):
+    """An Ibis connection to a database of the shared PostgreSQL server: each test's tables
+    are loaded into temporary tables there."""
+    import ibis
+
+    pg_cluster.create_database("facts")
+    con = ibis.postgres.connect(host=str(pg_cluster.root), port=pg_cluster.port,
+                                user="postgres", database="facts")
+    yield con
+    con.disconnect()
+
+
+@pytest.fixture(autouse=True, params=["pandas", "duckdb", "postgres",
+                                      pytest.param("pyspark", marks=pytest.mark.slow)])
 def engine(request):
-    """Every facts test runs on the reference (pandas) facts and on the engine's panel."""
-    ENGINE["name"] = request.param
+    """Every facts test runs on the reference (pandas) facts and on the engine's panel in
+    the embedded DuckDB, in PostgreSQL and in local Spark."""
+    import ibis
+
+    ENGINE["name"], ENGINE["con"] = request.param, None
+    if request.param == "postgres":
+        ENGINE["con"] = request.getfixturevalue("facts_postgres")
+    elif request.param == "pyspark":
+        ENGINE["con"] = ibis.pyspark.connect(request.getfixturevalue("spark"))
     yield request.param
-    ENGINE["name"] = "pandas"
+    ENGINE["name"], ENGINE["con"] = "pandas", None
 
 
 def engine_facts(orders, customers, start, end, window) -> pd.DataFrame:
@@ -78,7 +99,7 @@ def engine_facts(orders, customers, start, end, window) -> pd.DataFrame:
 
     q = parse_quarter(start)
     assert P.quarter_bounds(q, q)[P.END].iloc[0] == end, "the engine works on quarters"
-    data = from_dataset(dataset(orders, customers))
+    data = from_dataset(dataset(orders, customers), ENGINE["con"])
     facts = P.customer_facts_at(P.panel(data, P.Window(q - 1, q), window),
                                 P.trailing_year(data, [q]), q)
     order = customers[C.CUSTOMER_ID] if customers is not None else orders[C.CUSTOMER_ID].unique()
@@ -86,7 +107,7 @@ def engine_facts(orders, customers, start, end, window) -> pd.DataFrame:
 
 
 def facts_of(orders, customers, start=START, end=END, window=WINDOW) -> pd.DataFrame:
-    if ENGINE["name"] == "duckdb":
+    if ENGINE["name"] != "pandas":
         return engine_facts(orders, customers, start, end, window)
     return customer_facts(orders, customers, start, end, active_window_days=window)
 

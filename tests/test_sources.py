@@ -5,13 +5,8 @@ them through its ``db-deps`` target); without them they fail, they do not skip.
 """
 from __future__ import annotations
 
-import glob
 import json
-import os
 import shutil
-import socket
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +15,7 @@ import nbformat
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from pgcluster import PASSWORD  # unique: searched for in every output file
 from sqlalchemy.pool import NullPool
 
 from segreport import columns as C
@@ -29,7 +25,6 @@ from segreport.data import read_dataset
 from segreport.data.sample import generate_sample
 from segreport.errors import ConfigError, DataError
 
-PASSWORD = "Pg-s3cret-4b1f9e-analyst"  # unique: searched for in every output file
 ENV = "SEGREPORT_DB_PASSWORD"
 # The user's own names: tables in schemas, some columns renamed (spaces, capitals).
 TABLES = {C.ORDERS: "sales.orders", C.CUSTOMERS: "crm.customers"}
@@ -201,20 +196,6 @@ class Server:
         return f"postgresql+psycopg://analyst@127.0.0.1:{self.port}/crm"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _run(cmd: list, what: str) -> None:
-    done = subprocess.run([str(c) for c in cmd], stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=60, check=False)
-    if done.returncode:
-        pytest.fail(f"{what} failed ({done.returncode}): {done.stderr or done.stdout}",
-                    pytrace=False)
-
-
 def _load(engine: sa.Engine, csv_dir: Path, skip: tuple[str, ...]) -> None:
     """The sample's CSV files into PostgreSQL: dates as DATE, amounts as NUMERIC, ids as
     text, under the user's names, plus a column nobody asked for."""
@@ -242,42 +223,16 @@ def _load(engine: sa.Engine, csv_dir: Path, skip: tuple[str, ...]) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres(csv_dir):
-    """A throwaway PostgreSQL server with the role ``analyst`` (password auth over TCP)
-    and the database ``crm`` holding the sample (without ``segmentation_costs``)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        pytest.fail("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
-                    "`make test` installs it (target db-deps: apt-get install postgresql)",
-                    pytrace=False)
-    bindir = Path(found[-1]).parent
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    root = Path(tempfile.mkdtemp(prefix="segreport-pg-"))
-    if as_postgres:
-        shutil.chown(root, "postgres", "postgres")
-    data, port = root / "data", _free_port()
-    _run([*as_postgres, bindir / "initdb", "-D", data, "-U", "postgres", "-E", "UTF8",
-          "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"], "initdb")
-    _run([*as_postgres, bindir / "pg_ctl", "-w", "-D", data, "-l", root / "server.log", "-o",
-          f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
-         "pg_ctl start")
-    try:
-        admin = sa.create_engine(f"postgresql+psycopg://postgres@/postgres?host={root}&port={port}",
-                                 poolclass=NullPool, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"CREATE ROLE analyst WITH LOGIN PASSWORD '{PASSWORD}'"))
-            conn.execute(sa.text("CREATE DATABASE crm OWNER analyst"))
-        admin.dispose()
-        server = Server(port, root)
-        engine = sa.create_engine(sa.make_url(server.url).set(password=PASSWORD),
-                                  poolclass=NullPool)
-        _load(engine, csv_dir, skip=(C.SEGMENTATION_COSTS,))
-        engine.dispose()
-        yield server
-    finally:
-        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m",
-                        "immediate", "stop"], capture_output=True, timeout=60, check=False)
-        shutil.rmtree(root, ignore_errors=True)
+def postgres(pg_cluster, csv_dir):
+    """The shared throwaway PostgreSQL server (tests/conftest.py) with the role ``analyst``
+    (password auth over TCP) and the database ``crm`` holding the sample (without
+    ``segmentation_costs``)."""
+    pg_cluster.create_database("crm")
+    server = Server(pg_cluster.port, pg_cluster.root)
+    engine = sa.create_engine(sa.make_url(server.url).set(password=PASSWORD), poolclass=NullPool)
+    _load(engine, csv_dir, skip=(C.SEGMENTATION_COSTS,))
+    engine.dispose()
+    return server
 
 
 def test_postgres_gives_the_same_dataset_as_the_csv_files(postgres, from_csv, monkeypatch):
@@ -363,3 +318,26 @@ def test_segreport_run_from_postgres_writes_no_secret(postgres, monkeypatch, tmp
     assert written
     leaks = [p for p in written if PASSWORD.encode() in p.read_bytes()]
     assert not leaks
+
+
+def test_postgres_tables_are_checked_in_the_database_under_the_users_names(postgres, from_csv,
+                                                                          monkeypatch):
+    from segreport.engine import open_engine
+
+    monkeypatch.setenv(ENV, PASSWORD)
+    data = open_engine(postgres.url, COLUMNS, TABLES)
+    try:
+        assert data.backend == "postgres" and data.checked_in_engine
+        assert str(data.info.files[C.ORDERS]) == f"{postgres.url} table sales.orders"
+        strip = lambda notes: [(q.table, q.rows_read, q.rows_dropped, q.note)
+                               for q in notes]
+        assert strip(data.info.quality) == [n for n in strip(from_csv.quality)
+                                            if n[0] != C.SEGMENTATION_COSTS]
+        assert data.info.quality[0].file == "sales.orders"  # as the reader names it
+        orders = data.tables[C.ORDERS]
+        got = orders.aggregate(n=orders.count(), total=orders[C.AMOUNT].sum()).execute()
+        assert int(got["n"].iloc[0]) == len(from_csv.orders)
+        assert got["total"].iloc[0] == pytest.approx(from_csv.orders[C.AMOUNT].sum())
+        assert data.info.segment_values[C.SEGMENT] == from_csv.segments
+    finally:
+        data.close()

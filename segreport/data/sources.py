@@ -92,6 +92,7 @@ def mask_password(text: str) -> str:
     'DRIVER={X};UID=u;PWD=***;'
     """
     text = _USERINFO.sub(r"\1***@", str(text))
+    text = re.sub(r"(;token=)[^;\s]*", r"\1***", text, flags=re.IGNORECASE)  # Spark Connect
     return _PASSWORD_PAIR.sub(r"\1***", text)
 
 

@@ -1,13 +1,25 @@
 """The compute engine: the user's tables opened where they live, checked there, and the
 one pass over the orders that yields every quarter and business unit at once.
 
-* :mod:`segreport.engine.tables` opens a source as typed Ibis tables (DuckDB for files and
-  DuckDB databases) and runs the data contract's checks as queries;
+* :mod:`segreport.engine.tables` opens a source as typed Ibis tables — DuckDB (embedded)
+  or Spark for a folder of files, PostgreSQL itself for a PostgreSQL URL — and runs the
+  data contract's checks as queries;
 * :mod:`segreport.engine.panel` builds the customer × quarter panel and the aggregates
-  every KPI family needs (segment totals, survey counts, cohorts, the purchase summary).
+  every KPI family needs (segment totals, survey counts, cohorts, the purchase summary);
+* :mod:`segreport.engine.spark` starts (or reuses) the Spark session of ``engine:
+  pyspark``; :mod:`segreport.engine.options` checks the ``engine`` parameters.
 
 Only aggregates and the few per-customer frames a chart or model needs leave the engine.
 """
-from segreport.engine.tables import EngineData, open_engine
+from __future__ import annotations
 
 __all__ = ["EngineData", "open_engine"]
+
+
+def __getattr__(name: str):
+    # Lazy: importing segreport.engine.options (for the parameters) needs no engine.
+    if name in __all__:
+        from segreport.engine import tables
+
+        return getattr(tables, name)
+    raise AttributeError(name)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.data.quarterly import quarter_label
-from segreport.engine.tables import EngineData
+from segreport.engine.tables import EngineData, count_true
 from segreport.kpis.voice import SURVEY_COUNTS, TRAILING_DAYS
 
 QUARTER = "quarter_index"
@@ -57,8 +57,9 @@ class Window:
 
 
 def quarter_of(ts: ir.TimestampValue) -> ir.IntegerValue:
-    """Quarters since 1970Q1 of a timestamp."""
-    return ((ts.year() - 1970) * 4 + (ts.month() - 1) // 3).cast("int64")
+    """Quarters since 1970Q1 of a timestamp (in integers: PostgreSQL's EXTRACT gives
+    numeric, slow to compute with)."""
+    return (ts.year().cast("int64") - 1970) * 4 + (ts.month().cast("int64") - 1) // 3
 
 
 def quarter_bounds(first: int, last: int) -> pd.DataFrame:
@@ -234,20 +235,26 @@ def segment_totals(panel_: ir.Table, has_margin: bool) -> pd.DataFrame:
     hits = (p["active_end"] & p[RESPONDED_12M] & p[PROFILE_COMPLETE]) \
         if RESPONDED_12M in p.columns else p["active_end"] & ibis.literal(False)
     agg = p.group_by([C.BUSINESS_UNIT, C.SEGMENT, QUARTER]).aggregate(
-        start=p["active_start"].cast("int64").sum(),
-        end=p["active_end"].cast("int64").sum(),
-        kept=(p["active_start"] & p["active_end"]).cast("int64").sum(),
-        new=new.cast("int64").sum(),
+        start=count_true(p["active_start"]),
+        end=count_true(p["active_end"]),
+        kept=count_true(p["active_start"] & p["active_end"]),
+        new=count_true(new),
         revenue=p["revenue"].sum(),
         orders=p["orders"].sum(),
         margin=p["margin"].sum(),
         new_margin=ibis.ifelse(new, p["margin"], 0.0).sum(),
         new_revenue=ibis.ifelse(new, p["revenue"], 0.0).sum(),
-        insight_hits=hits.cast("int64").sum())
-    out = agg.execute()
+        insight_hits=count_true(hits))
+    out = _sorted(agg.execute(), [C.BUSINESS_UNIT, C.SEGMENT, QUARTER])
     if not has_margin:
         out["margin"] = out["new_margin"] = np.nan
     return out
+
+
+def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Rows in the order of ``keys`` (sorted here, not by the engine: a database sorts
+    text by its collation)."""
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def survey_counts(data: EngineData, window: Window, segment_by: str = C.SEGMENT,
@@ -267,17 +274,17 @@ def survey_counts(data: EngineData, window: Window, segment_by: str = C.SEGMENT,
     agg = s.group_by([C.BUSINESS_UNIT, C.SEGMENT, QUARTER]).aggregate(
         responses=s.count(),
         csat_n=csat.count(),
-        satisfied=(csat >= 4).cast("int64").sum(),
+        satisfied=count_true(csat >= 4),
         csat_sum=csat.sum(),
         csat_sumsq=(csat * csat).sum(),
         nps_n=nps.count(),
-        promoters=(nps >= 9).cast("int64").sum(),
-        detractors=(nps <= 6).cast("int64").sum(),
+        promoters=count_true(nps >= 9),
+        detractors=count_true(nps <= 6),
         aware_n=aware.count() if aware is not None else ibis.null("int64"),
         aware_sum=aware.sum() if aware is not None else ibis.null("float64"),
         quality_n=quality.count() if quality is not None else ibis.null("int64"),
         quality_sum=quality.sum() if quality is not None else ibis.null("float64"))
-    out = agg.execute()
+    out = _sorted(agg.execute(), [C.BUSINESS_UNIT, C.SEGMENT, QUARTER])
     for col in SURVEY_COUNTS:
         out[col] = out[col].astype("float64")
     return out
@@ -296,7 +303,7 @@ def trailing_year(data: EngineData, quarters: list[int]) -> ir.Table:
     aggs = {}
     for q, end in ends.items():
         inside = (date >= end - year) & (date < end)
-        aggs[f"orders_12m_{q}"] = (inside & (rows[C.AMOUNT] > 0)).cast("int64").sum()
+        aggs[f"orders_12m_{q}"] = count_true(inside & (rows[C.AMOUNT] > 0))
         aggs[f"revenue_12m_{q}"] = ibis.ifelse(inside, rows[C.AMOUNT], 0.0).sum()
     return rows.group_by(C.CUSTOMER_ID).aggregate(**aggs)
 
@@ -317,8 +324,9 @@ def customer_facts_at(panel_: ir.Table, year: ir.Table, quarter: int) -> pd.Data
                                    ibis.null("timestamp")),
         last_order_at=p[LAST_ORDER],
         orders_12m=year[f"orders_12m_{quarter}"].fill_null(0),
-        revenue_12m=year[f"revenue_12m_{quarter}"].fill_null(0.0)).order_by(C.CUSTOMER_ID).execute()
-    out = out.set_index(C.CUSTOMER_ID)
+        revenue_12m=year[f"revenue_12m_{quarter}"].fill_null(0.0)).execute()
+    out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype(str)
+    out = _sorted(out, [C.CUSTOMER_ID]).set_index(C.CUSTOMER_ID)
     for col in (C.ACQUIRED_AT, C.FIRST_ORDER_AT, C.LAST_ORDER_AT):
         out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
     for col in ("active_start", "active_end", "acquired_in_period"):
@@ -351,7 +359,8 @@ def cohort_counts(panel_: ir.Table, last: int, max_since: int,
         customers=cells.count()).execute()
     once = p.filter(p[QUARTER] == last)  # every customer appears once per quarter
     sizes = once.group_by([C.BUSINESS_UNIT, "cohort"]).aggregate(customers=once.count()).execute()
-    return counts, sizes
+    return (_sorted(counts, [C.BUSINESS_UNIT, "cohort", "since"]),
+            _sorted(sizes, [C.BUSINESS_UNIT, "cohort"]))
 
 
 def purchase_summary(data: EngineData, end: pd.Timestamp, segment_by: str = C.SEGMENT,
@@ -388,12 +397,12 @@ def purchase_summary(data: EngineData, end: pd.Timestamp, segment_by: str = C.SE
                                        / freq.cast("float64"), 0.0),
            C.SEGMENT: summary[C.SEGMENT].fill_null(C.UNASSIGNED),
            C.BUSINESS_UNIT: summary[C.BUSINESS_UNIT].fill_null(C.UNASSIGNED)},
-    ).order_by(C.CUSTOMER_ID).execute()
+    ).execute()
     for col in (RECENCY, AGE, MONETARY_VALUE):
         out[col] = out[col].astype("float64")
     out[FREQUENCY] = out[FREQUENCY].astype("int64")
     out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype(str)
-    return out
+    return _sorted(out, [C.CUSTOMER_ID])
 
 
 def quarter_labels(indices) -> list[str]:

@@ -111,7 +111,8 @@ def prepare_data(params: ReportParams, periods: list[str] | None = None) -> Prep
                           tables=params.tables, password_env=params.password_env,
                           active_window_days=params.active_window_days,
                           segment_by=params.segment_by, gross_margin_pct=params.gross_margin_pct,
-                          max_unknown_customer_pct=params.max_unknown_customer_pct)
+                          max_unknown_customer_pct=params.max_unknown_customer_pct,
+                          engine=params.engine, spark_master=params.spark_master)
 
 
 def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say = quiet,
