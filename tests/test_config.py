@@ -22,6 +22,7 @@ DEFAULTS = {
     "output_dir": "output",
     "columns": {},
     "gross_margin_pct": 30.0,
+    "max_unknown_customer_pct": 1.0,
     "segment_by": "segment",
     "predictive_clv": True,
     "clv_horizon_months": 12,
@@ -71,7 +72,7 @@ def test_the_defaults_match_the_model():
 def test_values_from_the_file_replace_the_defaults(tmp_path):
     given = {"data_dir": "d", "period": "2025Q4", "business_unit": "Retail",
              "active_window_days": 90, "output_dir": "o", "columns": {"orders": {"amount": "amt"}},
-             "gross_margin_pct": 42.5, "segment_by": "region",
+             "gross_margin_pct": 42.5, "max_unknown_customer_pct": 5.0, "segment_by": "region",
              "predictive_clv": False, "clv_horizon_months": 24, "clv_discount_rate": 0.08,
              "email": {"sender": "a@example.com"}, "data_source": "", "tables": {},
              "password_env": "SEGREPORT_DB_PASSWORD", "engine": "pyspark",
