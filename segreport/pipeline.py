@@ -148,6 +148,8 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
                 data.tables[name] = materialize(data, data.tables[name], f"checked_{name}")
     history = materialize(data, P.customer_with_history(data, window, segment_by), "history")
     panel = P.panel(data, window, active_window_days, segment_by, wide=history)
+    if data.backend == "pyspark":  # a union of a projection per quarter, planned per query
+        panel = materialize(data, panel, "panel")
     sums = P.segment_totals(panel, C.MARGIN in data.columns_of(C.ORDERS))
     survey = (P.survey_counts(data, window, segment_by, history) if C.SURVEYS in data.tables
               else None)

@@ -108,27 +108,30 @@ def customer_base(data: EngineData, segment_by: str = C.SEGMENT) -> ir.Table:
            PROFILE_COMPLETE: complete}, **extra)
 
 
-def _bucket(table: ir.Table, date_col: str, window: Window) -> ir.IntegerValue:
-    """Bucket of each row's date: 0 for any quarter before the window, ``j`` for the
-    window's ``j``-th quarter (1 = ``window.first``), NULL after the window."""
-    q = quarter_of(table[date_col])
-    return ibis.ifelse(q > window.last, ibis.null("int64"),
-                       ibis.greatest(q, ibis.literal(window.first - 1)) - (window.first - 1))
+def _in_bucket(date: ir.TimestampValue, window: Window) -> list[ir.BooleanValue]:
+    """Per bucket ``k``, whether ``date`` falls in it: bucket 0 holds any date before the
+    window, bucket ``k`` the window's ``k``-th quarter (1 = ``window.first``), and a date
+    after the window is in none. Written as comparisons with the quarters' boundaries: a database evaluates each aggregate's filter on its own
+    (PostgreSQL does not share a computed bucket between them), and comparing two
+    timestamps is far cheaper than extracting a quarter."""
+    bounds = quarter_bounds(window.first, window.last)
+    starts = [ibis.literal(t.to_pydatetime()) for t in bounds[START]]
+    end = ibis.literal(bounds[END].iloc[-1].to_pydatetime())
+    edges = starts + [end]
+    return [date < edges[0]] + [(date >= edges[k]) & (date < edges[k + 1])
+                                for k in range(len(starts))]
 
 
 def customer_quarters_wide(data: EngineData, window: Window) -> ir.Table:
-    """One row per customer with orders: per bucket ``j`` (see :func:`_bucket`) the last
+    """One row per customer with orders: per bucket ``j`` (see :func:`_in_bucket`) the last
     order (amount > 0) ``last_j``, and for the window's quarters the net revenue
     ``revenue_j``, orders ``orders_j`` and margin ``margin_j``; one hash aggregation over
     the orders, no sort."""
     orders = data.tables[C.ORDERS]
     has_margin = C.MARGIN in orders.columns
-    j = _bucket(orders, C.ORDER_DATE, window)
     positive = orders[C.AMOUNT] > 0
-    n = window.last - window.first + 2
     aggs = {}
-    for k in range(n):
-        hit = j == k
+    for k, hit in enumerate(_in_bucket(orders[C.ORDER_DATE], window)):
         aggs[f"last_{k}"] = orders[C.ORDER_DATE].max(where=hit & positive)
         if k == 0:
             continue
@@ -142,10 +145,9 @@ def customer_quarters_wide(data: EngineData, window: Window) -> ir.Table:
 def responses_wide(data: EngineData, window: Window) -> ir.Table:
     """One row per customer with survey answers: the last response date per bucket."""
     s = data.tables[C.SURVEYS]
-    j = _bucket(s, C.RESPONSE_DATE, window)
-    n = window.last - window.first + 2
     return s.group_by(C.CUSTOMER_ID).aggregate(**{
-        f"response_{k}": s[C.RESPONSE_DATE].max(where=j == k) for k in range(n)})
+        f"response_{k}": s[C.RESPONSE_DATE].max(where=hit)
+        for k, hit in enumerate(_in_bucket(s[C.RESPONSE_DATE], window))})
 
 
 def _running_max(row: ir.Table, prefix: str, upto: int) -> ir.TimestampValue:
