@@ -130,6 +130,7 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
     first_order, last_order = pd.Timestamp(span["lo"].iloc[0]), pd.Timestamp(span["hi"].iloc[0])
     periods = sorted({Period.parse(p).label for p in periods})
     check_request(data.info, first_order, last_order, periods, business_unit, segment_by)
+    check_orders_in(data, periods, first_order, last_order)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     span = {"first_order": str(first_order), "last_order": str(last_order)}
@@ -277,6 +278,22 @@ def _write_info(folder: Path, info: DatasetInfo, periods: list[str], first_data:
     payload = {"info": info.to_json(), "periods": periods, "first_data_quarter": first_data,
                "reference": reference, **span}
     (folder / INFO_FILE).write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
+
+
+def check_orders_in(data, periods: list[str], first_order, last_order) -> None:
+    """Refuse a reported quarter in which no order (amount > 0) is dated: its report would
+    be all zeros (e.g. a gap in an export)."""
+    orders = data.tables[C.ORDERS]
+    for label in periods:
+        p = Period.parse(label)
+        dates = orders[C.ORDER_DATE]
+        inside = (dates >= p.start.to_pydatetime()) & (dates < p.end.to_pydatetime()) \
+            & (orders[C.AMOUNT] > 0)
+        if int(orders.filter(inside).count().execute()) == 0:
+            raise ConfigError(
+                f"period {p}: no order is dated in it in {data.info.file_of(C.ORDERS)} (the "
+                f"orders run from {first_order:%Y-%m-%d} to {last_order:%Y-%m-%d}, with a "
+                "gap here); choose a quarter with orders, or check the export")
 
 
 def _prepare_reference(folder: Path, data, periods: list[str], span: dict) -> Prepared:

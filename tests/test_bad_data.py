@@ -105,3 +105,14 @@ def test_below_the_allowed_share_they_are_set_aside_and_the_first_page_says_so(t
     facts = pd.DataFrame({"acquired_at": pd.to_datetime(["2025-01-10"])})
     assert "zz" in sections.data_quality(info, facts, "").data
     assert "zz" not in sections.data_quality(info, facts, "Retail").data
+
+
+def test_a_reported_quarter_without_orders_is_refused_not_reported_as_zeros(tmp_path, capsys):
+    # orders in 2026Q1 and 2026Q4 only: 2026Q3 lies inside the data but has none
+    orders = ("order_id,customer_id,order_date,amount\n"
+              "o1,c1,2026-02-03,120.50\no2,c2,2026-10-14,80\no3,c3,2026-01-20,45\n")
+    data = make_data(tmp_path, orders=orders)
+    message = run_bad(tmp_path, capsys, write_params(tmp_path, data))
+    for word in ("period 2026Q3", "no order is dated in it", "orders.csv",
+                 "from 2026-01-20 to 2026-10-14"):
+        assert word in message, f"{word!r} not in: {message}"
