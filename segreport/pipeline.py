@@ -37,6 +37,7 @@ from segreport import columns as C
 from segreport.data.quarterly import parse_quarter
 from segreport.data.read import DatasetInfo
 from segreport.errors import ConfigError
+from segreport.kpis.report import RFM, check_segment_by, segment_names
 from segreport.period import Period
 
 PANEL_FILE = "kpi_panel.parquet"
@@ -51,7 +52,6 @@ HISTORY_QUARTERS = 8
 """Quarters shown before the reported one (the same quarter a year earlier among them)."""
 COHORT_QUARTERS = 8
 COHORTS_SHOWN = 12
-RFM = "rfm"
 
 
 def facts_file(quarter: str) -> str:
@@ -86,9 +86,7 @@ def check_request(info: DatasetInfo, first_order, last_order, periods: list[str]
         if business_unit not in info.units:
             raise unit_not_found(business_unit, info.user_column(C.CUSTOMERS, C.BUSINESS_UNIT),
                                  info.file_of(C.CUSTOMERS), info.units)
-    choices = [c for c in info.segment_values] + [RFM]
-    if segment_by != C.SEGMENT and segment_by not in choices:
-        raise ConfigError(f"segment_by {segment_by!r}: choose one of {', '.join(choices)}")
+    check_segment_by(info, segment_by)
 
 
 def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
@@ -320,16 +318,6 @@ def read_info(folder: str | Path) -> tuple[DatasetInfo, dict]:
     return DatasetInfo.from_json(payload["info"]), payload
 
 
-def segment_names(info: DatasetInfo, segment_by: str = C.SEGMENT) -> list[str]:
-    """Every segment name the report can show under ``segment_by``, for stable colours."""
-    if segment_by == RFM:
-        from segreport.kpis.report import NO_RECENT_ORDER
-        from segreport.kpis.segmentation import RFM_SEGMENTS
-
-        return list(RFM_SEGMENTS) + [NO_RECENT_ORDER]
-    return info.segment_values.get(segment_by, info.segments)
-
-
 def _read_unit(path: Path, unit: str, **kwargs) -> pd.DataFrame:
     frame = pd.read_parquet(path, **kwargs)
     return frame if not unit else frame[frame[C.BUSINESS_UNIT] == unit]
@@ -419,4 +407,4 @@ def load_report(data_dir: str, period: str, business_unit: str = "", columns: di
 
 
 __all__ = ["HISTORY_QUARTERS", "Prepared", "check_request", "load_quarter", "load_report",
-           "prepare", "read_info", "segment_names"]
+           "prepare", "read_info"]

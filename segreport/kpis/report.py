@@ -12,7 +12,7 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.data.facts import period_facts, select_business_unit
-from segreport.data.read import Dataset
+from segreport.data.read import Dataset, DatasetInfo
 from segreport.errors import ConfigError
 from segreport.kpis import ids
 from segreport.kpis.base import base_kpis
@@ -26,18 +26,16 @@ NO_RECENT_ORDER = "No order in 12 months"
 SURVEY_COLUMNS = f"{C.SURVEYS} ({C.CUSTOMER_ID}, {C.RESPONSE_DATE}, {C.NPS}, {C.CSAT}; optional {C.AWARE}, {C.PERCEIVED_QUALITY})"
 
 
-def segment_by_choices(dataset: Dataset) -> list[str]:
+def segment_by_choices(info: DatasetInfo) -> list[str]:
     """What ``segment_by`` may name: a text column of the customers table, or ``rfm``."""
-    text_columns = [c.name for c in C.CONTRACT[C.CUSTOMERS].columns if c.kind == "text"]
-    present = [c for c in text_columns if dataset.customers is not None and c in dataset.customers]
-    return present + [RFM]
+    return list(info.segment_values) + [RFM]
 
 
-def check_segment_by(dataset: Dataset, segment_by: str) -> None:
+def check_segment_by(info: DatasetInfo, segment_by: str) -> None:
     """Reject a ``segment_by`` that is neither a text column of the customers table nor rfm."""
-    if segment_by != C.SEGMENT and segment_by not in segment_by_choices(dataset):
+    if segment_by != C.SEGMENT and segment_by not in segment_by_choices(info):
         raise ConfigError(f"segment_by {segment_by!r}: choose one of "
-                          f"{', '.join(segment_by_choices(dataset))}")
+                          f"{', '.join(segment_by_choices(info))}")
 
 
 def resegment(facts: pd.DataFrame, dataset: Dataset, segment_by: str, end: pd.Timestamp) -> pd.DataFrame:
@@ -50,7 +48,7 @@ def resegment(facts: pd.DataFrame, dataset: Dataset, segment_by: str, end: pd.Ti
     """
     if segment_by == C.SEGMENT:
         return facts.copy()
-    check_segment_by(dataset, segment_by)
+    check_segment_by(dataset.info(), segment_by)
     out = facts.copy()
     if segment_by == RFM:
         from segreport.kpis.segmentation import RFM_SEGMENT, rfm_scores
@@ -181,15 +179,13 @@ def behaviour_of(facts: pd.DataFrame, prev_facts: pd.DataFrame | None, period: P
     return Behaviour(rfm, clusters, matrix, S.migration_shares(matrix), cohorts, sizes)
 
 
-def segment_names(dataset: Dataset, segment_by: str = C.SEGMENT) -> list[str]:
+def segment_names(info: DatasetInfo, segment_by: str = C.SEGMENT) -> list[str]:
     """Every segment name the report can show under ``segment_by``, for stable colours."""
     if segment_by == RFM:
         from segreport.kpis.segmentation import RFM_SEGMENTS
 
         return list(RFM_SEGMENTS) + [NO_RECENT_ORDER]
-    if dataset.customers is None or segment_by not in dataset.customers:
-        return dataset.segments
-    return sorted(map(str, dataset.customers[segment_by].fillna(C.UNASSIGNED).unique()))
+    return info.segment_values.get(segment_by, info.segments)
 
 
 @dataclass
@@ -260,4 +256,4 @@ def build_quarter(dataset: Dataset, period: str, business_unit: str = "", active
     kpis = pd.concat(frames, ignore_index=True)
     all_ids = list(dict.fromkeys(list(ids.BASE_KPIS) + list(ids.VALUE_KPIS) + list(ids.VOICE_KPIS)))
     return Quarter(p, business_unit, facts, prev_facts, kpis, behave, missing_for(dataset, all_ids),
-                   segment_colors(segment_names(dataset, segment_by)), fit)
+                   segment_colors(segment_names(dataset.info(), segment_by)), fit)
