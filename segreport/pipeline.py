@@ -75,7 +75,11 @@ def check_request(info: DatasetInfo, first_order, last_order, periods: list[str]
                   business_unit: str = "", segment_by: str = C.SEGMENT) -> None:
     """Reject a period the orders do not reach, an unknown business unit or segment_by,
     with the messages of the reference checks."""
-    from segreport.data.facts import check_period_reached, no_customers_for_unit, unit_not_found
+    from segreport.data.facts import (
+        check_period_reached,
+        no_customers_for_unit,
+        unit_not_found,
+    )
 
     for label in periods:
         check_period_reached(Period.parse(label), first_order, last_order,
@@ -336,7 +340,13 @@ def load_quarter(folder: str | Path, period: str, business_unit: str = "",
     from segreport.data.quarterly import cohort_retention_from_counts
     from segreport.kpis import ids
     from segreport.kpis.panel import quarter_kpis_from_panel
-    from segreport.kpis.report import Quarter, behaviour_of, missing_for, predicted_clv_of, with_previous
+    from segreport.kpis.report import (
+        Quarter,
+        behaviour_of,
+        missing_for,
+        predicted_clv_of,
+        with_previous,
+    )
     from segreport.kpis.segmentation import segmentation_kpis
 
     folder = Path(folder)
@@ -372,10 +382,20 @@ def load_quarter(folder: str | Path, period: str, business_unit: str = "",
     return q
 
 
+_KEPT = "kept_"
+
+
 def behaviour_file(period: str, business_unit: str) -> str:
     """Where a prepared folder keeps a unit's behaviour groups of ``period`` once made."""
     unit = hashlib.sha256(business_unit.encode("utf-8")).hexdigest()[:16]
-    return f"behaviour_{period}_{unit}.pickle"
+    return f"{_KEPT}behaviour_{period}_{unit}.pickle"
+
+
+def prepared_files(folder: str | Path) -> list[Path]:
+    """The files :func:`prepare` wrote to ``folder`` (not what reports kept there since:
+    it is derived from them), sorted."""
+    return sorted(p for p in Path(folder).rglob("*")
+                  if p.is_file() and not p.name.startswith((_KEPT, ".")))
 
 
 def _behaviour_kept(folder: Path, p: Period, business_unit: str, make):

@@ -19,7 +19,12 @@ from segreport.config import ReportParams
 from segreport.data.sources import absolute
 from segreport.period import Period
 from segreport.pipeline import Prepared, prepare_cached
-from segreport.report.kernel import kernels_die_on_ctrl_c, project_kernel
+from segreport.report.kernel import (
+    WARM_UP,
+    ReusedKernel,
+    kernels_die_on_ctrl_c,
+    project_kernel,
+)
 from segreport.report.publish import (
     check_output_dir,
     clear_stale_staging,
@@ -189,8 +194,17 @@ def run_report(params: ReportParams, notebook: Path | None = None, say: Say = st
     check_output_dir(Path(params.output_dir), report_dir(params).parent)
     output_dir = Path(params.output_dir).resolve()
     clear_stale_staging(output_dir)
-    with stage(1, say):
-        prepared = prepare_data(params)
-    final = render_unit(params, prepared.folder, notebook, say)
+    # The notebook's kernel starts and imports while the data is prepared.
+    kernel = ReusedKernel()
+    try:
+        km = kernel.get(str(notebook.parent), WARM_UP)
+        with stage(1, say):
+            prepared = prepare_data(params)
+        final = render_unit(params, prepared.folder, notebook, say, kernel=km)
+    except KeyboardInterrupt:
+        kernel.kill()
+        raise
+    finally:
+        kernel.close()
     say(f"segreport: report written to {final}")
     return final
