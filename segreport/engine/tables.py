@@ -45,9 +45,12 @@ import pyarrow as pa
 
 from segreport import columns as C
 from segreport.data.read import (
+    DUPLICATE_ROWS,
     DUPLICATES_NOTE,
     END_DATE,
     FIRST_DATE,
+    NO_SEGMENT,
+    NO_UNIT,
     NULL_MARKERS,
     Dataset,
     DatasetInfo,
@@ -56,6 +59,7 @@ from segreport.data.read import (
     check_unknown_share,
     read_dataset,
     read_table,
+    small_unit_rows,
     unassigned_note,
     unknown_customers_note,
 )
@@ -466,11 +470,13 @@ def _open_tables(con, source, location: str, columns: dict, raw_table, views: li
     data = EngineData(con, big, small, info, rows={k: counts[k] for k in big}, views=views)
     if con.name == DUCKDB and counts[C.ORDERS] > LARGE_ROWS:
         con.raw_sql(f"SET memory_limit = '{LARGE_MEMORY_LIMIT}'")
+    orders_read, customers_read = big[C.ORDERS], big.get(C.CUSTOMERS)
     try:
         _clean_customers(data, files)
         _clean_orders(data, files, counts[C.ORDERS], columns.get(C.ORDERS, {}),
                       max_unknown_customer_pct)
         _describe_customers(data)
+        _count_unit_rows(data, orders_read, customers_read)
     except _Fallback:
         raise
     except (DataError, ConfigError):
@@ -695,6 +701,40 @@ def _describe_customers(data: EngineData) -> None:
     for name in text:
         data.info.segment_values[name] = sorted(values.loc[values["col"] == name, "v"].astype(str))
     data.info.units = list(data.info.segment_values.get(C.BUSINESS_UNIT, []))
+
+
+def _count_unit_rows(data: EngineData, orders_read: ir.Table,
+                     customers_read: ir.Table | None) -> None:
+    """Per business unit, the rows of its own data (``info.unit_rows``, as
+    :func:`segreport.data.read.read_dataset` counts them): its customers (and those
+    without a segment or unit), the order rows of its customers as read and the exact
+    duplicates among them, their survey rows. Three to four grouped queries."""
+    if customers_read is None:
+        return
+    cust = customers_read
+    filled = cust[C.BUSINESS_UNIT].fill_null(C.UNASSIGNED).cast("string")
+    unit = cust.select(C.CUSTOMER_ID, **{C.BUSINESS_UNIT: filled})
+    frame = cust.group_by(**{C.BUSINESS_UNIT: filled}).aggregate(
+        n=cust.count(), no_segment=count_true(cust[C.SEGMENT].isnull()),
+        no_unit=count_true(cust[C.BUSINESS_UNIT].isnull())).execute().set_index(C.BUSINESS_UNIT)
+    found = {C.CUSTOMERS: frame["n"], NO_SEGMENT: frame["no_segment"],
+             NO_UNIT: frame["no_unit"]}
+
+    def per_unit(table: ir.Table) -> pd.Series:  # rows of no customer belong to no unit
+        joined = table.select(C.CUSTOMER_ID).join(unit, C.CUSTOMER_ID)
+        got = joined.group_by(C.BUSINESS_UNIT).aggregate(n=joined.count()).execute()
+        return got.set_index(C.BUSINESS_UNIT)["n"]
+
+    found[C.ORDERS] = per_unit(orders_read)
+    found[DUPLICATE_ROWS] = pd.Series(dtype="int64")
+    if any(q.note == DUPLICATES_NOTE for q in data.info.quality):
+        found[DUPLICATE_ROWS] = found[C.ORDERS].sub(per_unit(orders_read.distinct()),
+                                                    fill_value=0)
+    if C.SURVEYS in data.tables:
+        found[C.SURVEYS] = per_unit(data.tables[C.SURVEYS])
+    small = small_unit_rows(data.small, data.info.units)
+    data.info.unit_rows = {u: {k: int(v.get(u, 0) or 0) for k, v in found.items()} | small[u]
+                           for u in data.info.units}
 
 
 __all__ = ["DEFAULT_ENGINE", "DEFAULT_SPARK_MASTER", "ENGINES", "ENGINE_TABLES", "EngineData",
