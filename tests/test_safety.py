@@ -16,6 +16,7 @@ PDF is switched off.
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import json
 import os
@@ -283,6 +284,103 @@ def test_a_full_disk_leaves_the_previous_report_untouched(tmp_path, capsys, monk
     check(one_error(capsys, main(["run", "--params", str(params)])), "1 MB free")
     assert {p: p.read_bytes() for p in files_under(tmp_path / "out") if p.is_file()} == before
     assert [p for p in files_under(tmp_path / "out") if p.is_dir()] == [old.parent, old]
+
+
+def _fail_html_write(monkeypatch, out: Path, code: int) -> None:
+    """The HTML is half written when the disk fills up."""
+    real = Path.write_text
+
+    def write_text(self, data, *args, **kwargs):
+        if self.name == "segment_report.html":
+            real(self, data[: len(data) // 2], *args, **kwargs)
+            raise OSError(code, os.strerror(code))
+        return real(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+
+
+def _fail_record_write(monkeypatch, out: Path, code: int) -> None:
+    """The report's record (``.report.json``, written in one step) cannot be flushed."""
+    real = os.fsync
+
+    def fsync(fd):
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(out)):
+            raise OSError(code, os.strerror(code))
+        return real(fd)
+
+    monkeypatch.setattr(publish.os, "fsync", fsync)
+
+
+def _fail_publish(monkeypatch, out: Path, code: int) -> None:
+    """The finished report cannot be moved into place (after the old one was moved aside)."""
+    real = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if publish.STAGING in Path(src).parts and Path(dst).name == "All":
+            raise OSError(code, os.strerror(code), str(dst))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(publish.os, "replace", replace)
+
+
+def _fail_in_the_notebook(monkeypatch, out: Path, code: int) -> str:
+    """The notebook's own write of kpis.csv fails (in the kernel)."""
+    return f"raise OSError({code}, {os.strerror(code)!r})"
+
+
+FAILING_WRITES = {"the HTML": _fail_html_write, "the report record": _fail_record_write,
+                  "publishing": _fail_publish, "the notebook's kpis.csv": _fail_in_the_notebook}
+
+
+@pytest.mark.parametrize("code, why", [(errno.ENOSPC, "the disk is full"),
+                                       (errno.EACCES, "permission to write was taken away")])
+@pytest.mark.parametrize("point", list(FAILING_WRITES))
+def test_an_output_dir_that_fills_up_mid_run_leaves_the_previous_report_untouched(
+        tmp_path, capsys, monkeypatch, point, code, why):
+    out = tmp_path / "out"
+    old = out / PERIOD / "All"
+    old.mkdir(parents=True)
+    (old / "segment_report.html").write_text("the previous report")
+    (old / "kpis.csv").write_bytes(b"kpi,value\nrevenue,1\n")
+    before = {p: (p.read_bytes() if p.is_file() else None) for p in files_under(out)}
+    notebook = stand_in_notebook(tmp_path / "stand_in.ipynb")
+    cell = FAILING_WRITES[point](monkeypatch, out, code)
+    if cell:
+        nb = nbformat.read(str(notebook), as_version=4)
+        nb.cells[1].source = cell
+        nbformat.write(nb, str(notebook))
+    data = make_data(tmp_path / "data", ["Retail"])
+    params = write_params(tmp_path / "params.yaml", data_dir=str(data), output_dir=str(out))
+    status = main(["run", "--params", str(params), "--notebook", str(notebook)])
+    monkeypatch.undo()
+    message = one_error(capsys, status)
+    check(message, "parameter 'output_dir'", str(out), why, "previous report",
+          "unchanged")
+    after = {p: (p.read_bytes() if p.is_file() else None) for p in files_under(out)}
+    assert after == before  # byte for byte; no staging folder, no half-written file
+
+
+def test_a_failed_move_into_place_puts_the_previous_report_back(tmp_path, monkeypatch):
+    staging, final = tmp_path / "out" / publish.STAGING / "1-x", tmp_path / "out" / "All"
+    staging.mkdir(parents=True)
+    final.mkdir()
+    (staging / "new.html").write_text("new")
+    (final / "old.html").write_text("old")
+    _fail_publish(monkeypatch, tmp_path / "out", errno.ENOSPC)
+    with pytest.raises(OSError):
+        publish_dir(staging, final)
+    monkeypatch.undo()
+    assert [p.name for p in final.iterdir()] == ["old.html"]
+    assert sorted(p.name for p in final.parent.iterdir()) == [publish.STAGING, "All"]
+
+
+def test_a_write_error_outside_the_output_dir_is_not_blamed_on_it(tmp_path):
+    out = tmp_path / "out"
+    assert publish.is_output_error(OSError(errno.ENOSPC, "full"), out)
+    assert publish.is_output_error(OSError(errno.EACCES, "no", str(out / "a" / "b")), out)
+    assert not publish.is_output_error(OSError(errno.ENOSPC, "full", str(tmp_path / "cache")),
+                                       out)
+    assert not publish.is_output_error(OSError(errno.ENOENT, "gone"), out)
 
 
 # --------------------------------------------------------------------------- batch e-mail

@@ -29,7 +29,12 @@ from segreport.config import ReportParams
 from segreport.data.read import DatasetInfo
 from segreport.errors import one_line
 from segreport.report.kernel import ReusedKernel, drop_kernel_specs, kill_kernels
-from segreport.report.publish import check_output_dir, check_unit_folders, clear_stale_staging
+from segreport.report.publish import (
+    check_output_dir,
+    check_unit_folders,
+    clear_stale_staging,
+    writing_report,
+)
 from segreport.report.run import (
     FINGERPRINT_NAME,
     HTML_NAME,
@@ -244,7 +249,8 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
     if settings is not None:
         write_unit_emails(params, [r for r in results if r.status != "failed"], say, settings)
     for period in periods:
-        write_index(output_dir / period, [r for r in results if r.period == period])
+        with writing_report(output_dir, output_dir / period / "index.html"):
+            write_index(output_dir / period, [r for r in results if r.period == period])
     return sorted(results, key=lambda r: (r.period, r.unit))
 
 
