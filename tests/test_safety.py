@@ -514,6 +514,102 @@ def test_two_units_that_would_share_a_folder_are_refused_naming_both():
     check_folders(params, UNITS, PERIOD)  # distinct folders: no error
 
 
+# --------------------------------------------------------------------------- engine failures
+
+PG_URL = "postgresql+psycopg://analyst@db.internal:5432/crm"
+
+
+def _tiny_memory_limit(monkeypatch) -> dict:
+    """A real DuckDB memory limit too small for the smallest report."""
+    monkeypatch.setattr("segreport.engine.tables.DUCKDB_MEMORY_LIMIT", "256KB")
+    return {}
+
+
+def _full_temp_folder(monkeypatch) -> dict:
+    """DuckDB cannot write to its temporary folder while building the panel."""
+    import duckdb
+
+    def materialize(*args, **kwargs):
+        raise duckdb.IOException('IO Error: Could not write file "/tmp/segreport-duckdb-1/'
+                                 'duckdb_temp_storage-0.tmp": No space left on device')
+
+    monkeypatch.setattr("segreport.engine.tables.materialize", materialize)
+    return {}
+
+
+def _dropped_connection(monkeypatch) -> dict:
+    """PostgreSQL closes the connection half-way through the panel queries."""
+    import psycopg
+
+    class Opened:
+        con = None
+        info = type("Info", (), {"data_dir": PG_URL})()
+
+        def close(self):
+            pass
+
+    def lost(*args, **kwargs):
+        raise psycopg.OperationalError("consuming input failed: server closed the connection "
+                                       "unexpectedly\n\tThis probably means the server "
+                                       "terminated abnormally")
+
+    monkeypatch.setattr("segreport.engine.open_engine", lambda *a, **k: Opened())
+    monkeypatch.setattr("segreport.pipeline._prepare", lost)
+    monkeypatch.setenv("SEGREPORT_DB_PASSWORD", SECRET)
+    return {"data_source": PG_URL}
+
+
+ENGINE_FAILURES = [
+    # (case, set-up, expected words)
+    ("out of memory", _tiny_memory_limit,
+     ["DuckDB ran out of memory", "Out of Memory Error", "KiB of memory", "segreport-duckdb-",
+      "SEGREPORT_DUCKDB_MEMORY", "run again"]),
+    ("full temporary folder", _full_temp_folder,
+     ["DuckDB could not read or write a file", "No space left on device", "free space"]),
+    ("dropped PostgreSQL connection", _dropped_connection,
+     ["PostgreSQL failed", "analyst@db.internal:5432/crm", "server closed the connection",
+      "Check that the server is up"]),
+]
+
+
+@pytest.mark.parametrize("case, setup, words", ENGINE_FAILURES,
+                         ids=[c[0] for c in ENGINE_FAILURES])
+def test_an_engine_failure_is_one_message_saying_what_to_do(tmp_path, capsys, monkeypatch,
+                                                            case, setup, words):
+    data = make_data(tmp_path / "data", ["Retail"])
+    params = write_params(tmp_path / "params.yaml", data_dir=str(data),
+                          output_dir=str(tmp_path / "out"), **setup(monkeypatch))
+    message = one_error(capsys, main(["run", "--params", str(params)]))
+    check(message, *words)
+    assert SECRET not in message and len(message.splitlines()) == 1
+    assert files_under(tmp_path / "out") == []
+
+
+def test_debug_shows_the_engine_failures_traceback(tmp_path, monkeypatch):
+    from segreport.errors import EngineError
+
+    _full_temp_folder(monkeypatch)
+    params = write_params(tmp_path / "params.yaml", data_dir=str(make_data(tmp_path / "d")),
+                          output_dir=str(tmp_path / "out"))
+    with pytest.raises(EngineError) as raised:
+        main(["--debug", "run", "--params", str(params)])
+    assert type(raised.value.__cause__).__name__ == "IOException"
+
+
+def test_a_query_error_that_is_a_bug_is_not_dressed_up_as_an_engine_failure():
+    import duckdb
+    import psycopg
+
+    from segreport.engine.tables import engine_failure
+
+    assert engine_failure(duckdb.BinderException("Binder Error: column x not found")) is None
+    assert engine_failure(psycopg.errors.UndefinedColumn("column x does not exist")) is None
+    assert engine_failure(KeyError("x")) is None
+    lost = engine_failure(psycopg.OperationalError("server closed the connection"), None,
+                          f"postgresql://analyst:{SECRET}@db:5432/crm")
+    assert lost is not None and "analyst:***@db:5432/crm" in str(lost)
+
+
 # --------------------------------------------------------------------------- a batch of odd units
 
 
