@@ -192,6 +192,16 @@ def test_a_damaged_params_file_is_one_short_message_before_the_data_is_read(
     assert files_under(out) == []
 
 
+@pytest.mark.parametrize("levels, width", [(20, 10), (9, 100), (100, 2)])
+def test_an_alias_bomb_is_refused_in_well_under_a_second(tmp_path, levels, width):
+    params = tmp_path / "params.yaml"
+    params.write_text(alias_bomb(levels, width))
+    started = time.process_time()
+    with pytest.raises(ConfigError, match="more than 10,000 values"):
+        load_params(params, [])
+    assert time.process_time() - started < 1.0
+
+
 @pytest.mark.parametrize("item, expected", [
     ("period=" + "2" * 5000, ["--set", "parameter 'period'", "5,000 characters"]),
     ("active_window_days=3661", ["--set", "less than or equal to 3660"]),
