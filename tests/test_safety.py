@@ -731,6 +731,38 @@ def test_units_that_would_share_a_folder_stop_the_batch_before_any_work(tmp_path
     assert files_under(tmp_path / "out") == []
 
 
+def test_a_units_real_report_holds_only_its_own_data(tmp_path, capsys):
+    """The master notebook end to end: a unit's HTML and kpis.csv, data-quality section
+    included, hold its rows only (the hand-made data of tests/test_engine.py: Retail has
+    2 customers and 3 order rows; the whole data 4 and 7, one of them ordered by zz, a
+    customer nobody knows)."""
+    import re
+
+    from test_engine import UNITS_CUSTOMERS, UNITS_ORDERS, UNITS_SURVEYS, UNITS_SPEND
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, text in (("customers", UNITS_CUSTOMERS), ("orders", UNITS_ORDERS),
+                       ("surveys", UNITS_SURVEYS), ("marketing_spend", UNITS_SPEND)):
+        (data / f"{name}.csv").write_text(text)
+    params = write_params(tmp_path / "params.yaml", data_dir=str(data),
+                          output_dir=str(tmp_path / "out"), business_unit="Retail",
+                          max_unknown_customer_pct=50)
+    assert main(["run", "--params", str(params)]) == 0, capsys.readouterr().err
+    folder = tmp_path / "out" / PERIOD / "Retail"
+    page = (folder / "segment_report.html").read_text(encoding="utf-8")
+    page = re.sub(r"base64,[A-Za-z0-9+/=\s]+", "", page)  # the charts' image data
+    for word in ("zz", "Set aside", "belong to no customer", "net amount"):
+        assert word not in page, word
+    cell = r"</td><td[^>]*>"
+    assert re.search(rf"orders\.csv{cell}3{cell}0{cell}read and checked", page)
+    assert re.search(rf"customers\.csv{cell}2{cell}0{cell}read and checked", page)
+    assert re.search(rf"orders\.csv{cell}3{cell}1{cell}exact duplicate rows dropped", page)
+    assert not re.search(rf"orders\.csv{cell}7{cell}", page)
+    kpis = pd.read_csv(folder / "kpis.csv")
+    assert set(kpis["business_unit"]) == {"Retail"}
+
+
 # --------------------------------------------------------------------------- e-mail headers
 
 
