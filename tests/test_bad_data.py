@@ -118,7 +118,7 @@ def test_a_reported_quarter_without_orders_is_refused_not_reported_as_zeros(tmp_
         assert word in message, f"{word!r} not in: {message}"
 
 
-def _customers_with(column: str, values: list) -> "pd.DataFrame":
+def _customers_with(column: str, values: list):
     """CUSTOMERS_CSV as a Parquet frame with a numeric profile column (checked in the
     engine)."""
     import pandas as pd

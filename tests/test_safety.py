@@ -738,7 +738,7 @@ def test_a_units_real_report_holds_only_its_own_data(tmp_path, capsys):
     customer nobody knows)."""
     import re
 
-    from test_engine import UNITS_CUSTOMERS, UNITS_ORDERS, UNITS_SURVEYS, UNITS_SPEND
+    from test_engine import UNITS_CUSTOMERS, UNITS_ORDERS, UNITS_SPEND, UNITS_SURVEYS
 
     data = tmp_path / "data"
     data.mkdir()

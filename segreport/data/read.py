@@ -522,8 +522,8 @@ def small_unit_rows(small: dict[str, pd.DataFrame], units) -> dict[str, dict[str
         if C.BUSINESS_UNIT not in frame:
             continue
         counts = frame[C.BUSINESS_UNIT].dropna().astype(str).value_counts()
-        for u in out:
-            out[u][name] = int(counts.get(u, 0))
+        for u, rows in out.items():
+            rows[name] = int(counts.get(u, 0))
     return out
 
 

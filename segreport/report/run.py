@@ -108,7 +108,7 @@ def execute(notebook: Path, out: Path, parameters: dict, kernel=None) -> None:
             f"the notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from exc
 
 
-_OS_ERROR = re.compile(r"^\[Errno (\d+)\] (.*?)(?:: '(.*)')?$", re.S)
+_OS_ERROR = re.compile(r"^\[Errno (\d+)\] (.*?)(?:: '(.*)')?$", re.DOTALL)
 
 
 def _kernel_write_error(ename: str, evalue: str) -> OSError | None:
