@@ -36,7 +36,7 @@ import pandas as pd
 from segreport import columns as C
 from segreport.data.quarterly import parse_quarter
 from segreport.data.read import DatasetInfo
-from segreport.errors import ConfigError
+from segreport.errors import ConfigError, DataError
 from segreport.kpis.report import RFM, check_segment_by, segment_names
 from segreport.period import Period
 
@@ -109,14 +109,25 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
     ------
     DataError, ConfigError
         bad input, with the message naming file, column and values (nothing is written).
+    EngineError
+        the engine failed (out of memory, a file it could not read or write, a lost
+        database connection), with what to do.
     """
     from segreport.engine import open_engine
+    from segreport.engine.tables import engine_failure
 
     data = open_engine(data_source, columns, tables, password_env, engine, spark_master,
                        max_unknown_customer_pct=max_unknown_customer_pct)
     try:
         return _prepare(folder, data, periods, business_unit, active_window_days, segment_by,
                         gross_margin_pct)
+    except (DataError, ConfigError):
+        raise
+    except Exception as exc:
+        failure = engine_failure(exc, data.con, data.info.data_dir)
+        if failure is None:
+            raise
+        raise failure from exc
     finally:
         data.close()
 

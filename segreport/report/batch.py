@@ -39,6 +39,7 @@ from segreport.report.publish import (
     check_output_dir,
     check_unit_folders,
     clear_stale_staging,
+    writing_report,
 )
 from segreport.report.run import (
     FINGERPRINT_NAME,
@@ -274,7 +275,8 @@ def _run_batch(pool, stop, params, periods, units, workers, force, notebook, by,
     if settings is not None:
         write_unit_emails(params, [r for r in results if r.status != "failed"], say, settings)
     for period in periods:
-        write_index(output_dir / period, [r for r in results if r.period == period])
+        with writing_report(output_dir, output_dir / period / "index.html"):
+            write_index(output_dir / period, [r for r in results if r.period == period])
     return sorted(results, key=lambda r: (r.period, r.unit))
 
 

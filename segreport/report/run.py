@@ -6,6 +6,7 @@ and ``kpis.csv``, all moved into place together.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import time
@@ -28,12 +29,14 @@ from segreport.report.kernel import (
 from segreport.report.publish import (
     check_output_dir,
     clear_stale_staging,
+    is_output_error,
     new_staging_dir,
     publish_dir,
     remove_staging,
     safe_name,
     unit_folder,
     write_report_meta,
+    writing_report,
 )
 from segreport.report.render import render_html
 
@@ -103,8 +106,25 @@ def execute(notebook: Path, out: Path, parameters: dict, kernel=None) -> None:
     except PapermillExecutionError as exc:
         if exc.ename in user_error_names():
             raise errors.SegreportError(exc.evalue) from None
+        failed_write = _kernel_write_error(exc.ename, exc.evalue)
+        if failed_write is not None and is_output_error(failed_write, out.parent):
+            raise failed_write from None  # the staging folder filled up: not a bug
         raise errors.NotebookError(
             f"the notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from exc
+
+
+_OS_ERROR = re.compile(r"^\[Errno (\d+)\] (.*?)(?:: '(.*)')?$", re.DOTALL)
+
+
+def _kernel_write_error(ename: str, evalue: str) -> OSError | None:
+    """The ``OSError`` a notebook cell raised, rebuilt from the kernel's report of it
+    (``[Errno 28] No space left on device``); None for any other error."""
+    if ename not in ("OSError", "PermissionError"):
+        return None
+    found = _OS_ERROR.match(str(evalue).strip())
+    if not found:
+        return None
+    return OSError(int(found[1]), found[2], found[3])
 
 
 def prepare_data(params: ReportParams, periods: list[str] | None = None) -> Prepared:
@@ -134,6 +154,13 @@ def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say =
     """
     output_dir = Path(params.output_dir).resolve()
     final = report_dir(params.model_copy(update={"output_dir": str(output_dir)}))
+    with writing_report(output_dir, final):
+        return _render_unit(params, prepared, notebook, say, fingerprint, kernel, output_dir,
+                            final)
+
+
+def _render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say,
+                 fingerprint: str | None, kernel, output_dir: Path, final: Path) -> Path:
     staging = new_staging_dir(output_dir)
     try:
         parameters = params.notebook_parameters() | {

@@ -314,12 +314,12 @@ def narrative_html(kpis: pd.DataFrame, colors: dict[str, str] | None = None) -> 
 
 
 def data_quality(dataset: Dataset, facts: pd.DataFrame, business_unit: str = "") -> HTML:
-    """Rows read per file, rows dropped and why, and how many customers the report covers."""
-    q = dataset.quality_frame()
-    if business_unit:  # orders of no customer belong to no unit
-        hidden = {id(n) for n in _unit_free_notes(dataset)}
-        keep = [id(n) not in hidden for n in dataset.quality]
-        q = q[keep]
+    """Rows read per file, rows dropped and why, and how many customers the report covers.
+
+    A unit's report counts the unit's rows only (its customers, their orders and survey
+    answers); orders that belong to no customer are shown in the report of every unit only.
+    """
+    q = dataset.quality_frame(business_unit)
     rows = "".join(
         f"<tr><td style='{_CELL};text-align:left'>{escape(r.table)}</td>"
         f"<td style='{_CELL};text-align:left'>{escape(r.file)}</td><td style='{_CELL}'>{r.rows_read:,}</td>"
