@@ -112,7 +112,8 @@ def prepare_data(params: ReportParams, periods: list[str] | None = None) -> Prep
                           active_window_days=params.active_window_days,
                           segment_by=params.segment_by, gross_margin_pct=params.gross_margin_pct,
                           max_unknown_customer_pct=params.max_unknown_customer_pct,
-                          engine=params.engine, spark_master=params.spark_master)
+                          engine=params.engine, spark_master=params.spark_master,
+                          targets=params.targets)
 
 
 def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say = quiet,

@@ -381,8 +381,9 @@ def kpis_for_csv(kpis: pd.DataFrame, period: str, business_unit: str) -> pd.Data
     """The tidy frame in the column order of ``kpis.csv``."""
     out = kpis.assign(**{C.PERIOD: Period.parse(period).label,
                          C.BUSINESS_UNIT: business_unit or C.ALL_SEGMENTS})
-    if C.PREVIOUS_VALUE not in out:
-        out[C.PREVIOUS_VALUE] = math.nan
+    for col, empty in ((C.PREVIOUS_VALUE, math.nan), (C.TARGET, math.nan), (C.STATUS, "")):
+        if col not in out:
+            out[col] = empty
     return out[list(C.KPI_CSV_COLUMNS)]
 
 
