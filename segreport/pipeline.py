@@ -341,8 +341,9 @@ def load_quarter(folder: str | Path, period: str, business_unit: str = "",
 
     Returns a :class:`segreport.kpis.report.Quarter` whose ``kpis`` hold last quarter's
     values in ``previous_value`` and whose ``history`` holds the unit's KPI panel (every
-    quarter of the window). Both have ``target`` and ``status``
-    (:func:`segreport.kpis.targets.with_targets`; the same ``targets`` for every quarter).
+    quarter of the window; :func:`window_quarters` are those a report shows). Both have
+    ``target`` and ``status`` (:func:`segreport.kpis.targets.with_targets`; the same
+    ``targets`` for every quarter).
     """
     from segreport.charts import segment_colors
     from segreport.data.quarterly import cohort_retention_from_counts
@@ -383,6 +384,21 @@ def load_quarter(folder: str | Path, period: str, business_unit: str = "",
     return q
 
 
+def window_quarters(period: str) -> list[str]:
+    """The quarters a report of ``period`` shows: the :data:`HISTORY_QUARTERS` before it
+    (the same quarter a year earlier among them) and ``period`` itself, oldest first.
+
+    Examples
+    --------
+    >>> window_quarters("2026Q3")[0], window_quarters("2026Q3")[-1], len(window_quarters("2026Q3"))
+    ('2024Q3', '2026Q3', 9)
+    """
+    quarters = [Period.parse(period)]
+    for _ in range(HISTORY_QUARTERS):
+        quarters.insert(0, quarters[0].previous())
+    return [q.label for q in quarters]
+
+
 def _load_reference(folder: Path, info: DatasetInfo, p: Period, business_unit: str,
                     segment_by: str, predictive: bool, horizon: int, rate: float,
                     targets: dict | None = None):
@@ -420,4 +436,4 @@ def load_report(data_dir: str, period: str, business_unit: str = "", columns: di
 
 
 __all__ = ["HISTORY_QUARTERS", "Prepared", "check_request", "load_quarter", "load_report",
-           "prepare", "read_info"]
+           "prepare", "read_info", "window_quarters"]

@@ -1,8 +1,8 @@
 """One report: check the data, execute the notebook with papermill, render, publish.
 
 Writes ``{output_dir}/{period}/{business_unit or All}/`` with ``segment_report.ipynb``
-(executed), ``segment_report.html``, ``segment_report.pdf`` (when Chromium is installed)
-and ``kpis.csv``, all moved into place together.
+(executed), ``segment_report.html``, ``segment_report.pdf`` (when Chromium is installed),
+``kpis.csv`` and ``kpi_history.csv``, all moved into place together.
 """
 from __future__ import annotations
 
