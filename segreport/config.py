@@ -87,6 +87,8 @@ class ReportParams(BaseModel):
     # KPI id -> target, optionally per segment and business unit (segreport.kpis.targets);
     # the names are checked against the data once it is described (pipeline.check_request).
     targets: dict[str, Any] = Field(default_factory=dict)
+    # The analyst's notes: {commentary_dir}/{period}/{unit folder}.md (segreport.report.commentary)
+    commentary_dir: str = "commentary"
 
     @field_validator("period", mode="before")
     @classmethod
@@ -108,7 +110,7 @@ class ReportParams(BaseModel):
             raise ValueError("must be a whole number of days, e.g. 365")
         return value
 
-    @field_validator("data_dir", "output_dir")
+    @field_validator("data_dir", "output_dir", "commentary_dir")
     @classmethod
     def _folder(cls, value: str) -> str:
         if not value.strip():

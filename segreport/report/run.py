@@ -135,6 +135,7 @@ def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say =
         parameters = params.notebook_parameters() | {
             "data_dir": absolute(params.data_source or params.data_dir),
             "output_dir": str(output_dir),
+            "commentary_dir": str(Path(params.commentary_dir).resolve()),
             "kpis_csv": str(staging / KPIS_NAME),
             "prepared_data": str(prepared),
         }
