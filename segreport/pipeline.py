@@ -34,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from segreport import columns as C
-from segreport.data.quarterly import parse_quarter
+from segreport.data.quarterly import parse_quarter, quarter_label
 from segreport.data.read import DatasetInfo
 from segreport.errors import ConfigError
 from segreport.kpis.report import RFM, check_segment_by, check_targets_in, segment_names
@@ -393,10 +393,8 @@ def window_quarters(period: str) -> list[str]:
     >>> window_quarters("2026Q3")[0], window_quarters("2026Q3")[-1], len(window_quarters("2026Q3"))
     ('2024Q3', '2026Q3', 9)
     """
-    quarters = [Period.parse(period)]
-    for _ in range(HISTORY_QUARTERS):
-        quarters.insert(0, quarters[0].previous())
-    return [q.label for q in quarters]
+    last = parse_quarter(period)
+    return list(quarter_label(range(last - HISTORY_QUARTERS, last + 1)))
 
 
 def _load_reference(folder: Path, info: DatasetInfo, p: Period, business_unit: str,
@@ -426,7 +424,8 @@ def load_report(data_dir: str, period: str, business_unit: str = "", columns: di
     folder = Path(prepared_data) if prepared_data else None
     if folder is None or not (folder / INFO_FILE).is_file():
         folder = prepare_cached(data_source or data_dir, [period], business_unit,
-                                targets=targets, columns=columns, tables=tables, password_env=password_env,
+                                targets=targets, columns=columns, tables=tables,
+                                password_env=password_env,
                                 active_window_days=active_window_days, segment_by=segment_by,
                                 gross_margin_pct=gross_margin_pct,
                                 max_unknown_customer_pct=max_unknown_customer_pct,

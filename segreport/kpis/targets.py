@@ -40,8 +40,6 @@ from segreport.errors import ConfigError, clip, one_line
 from segreport.kpis import ids
 from segreport.kpis.cards import load_cards
 
-TARGET = C.TARGET
-STATUS = C.STATUS
 ON_TRACK = "on track"
 OFF_TRACK = "off track"
 DEFAULT = "default"
@@ -173,12 +171,13 @@ def check_target_names(targets: Targets, segments: Iterable[str], units: Iterabl
                         f"{DEFAULT!r}, so the key is ambiguous; set each segment or unit instead")
                 continue
             is_unit = name in units or name == WHOLE
-            if is_unit and name in segments or name == WHOLE and name in units:
+            clash = ("segment" if name in units and name in segments else
+                     "name for the whole business" if name == WHOLE and name in units else "")
+            if clash:
                 raise ConfigError(
-                    f"parameter '{where}': {clip(one_line(name), 40)!r} is both a "
-                    + ("segment" if name in segments else "name for the whole business")
-                    + " and a business unit in the data, so the target is ambiguous; set it "
-                    f"for each unit and segment instead, e.g. targets: {{{kpi}: {{<unit>: "
+                    f"parameter '{where}': {clip(one_line(name), 40)!r} is both a {clash} and "
+                    "a business unit in the data, so the target is ambiguous; set it for each "
+                    f"unit and segment instead, e.g. targets: {{{kpi}: {{<unit>: "
                     "{<segment>: value}}}")
             if not is_unit and name not in segments:
                 raise ConfigError(f"parameter '{where}': no segment or business unit "
@@ -264,15 +263,15 @@ def with_targets(kpis: pd.DataFrame, targets: Targets | None, business_unit: str
     out = kpis.copy()
     targets = targets or {}
     if out.empty:
-        out[TARGET] = pd.Series(dtype="float64")
-        out[STATUS] = pd.Series(dtype="object")
+        out[C.TARGET] = pd.Series(dtype="float64")
+        out[C.STATUS] = pd.Series(dtype="object")
         return out
-    out[TARGET] = [target_for(targets, k, business_unit, s)
+    out[C.TARGET] = [target_for(targets, k, business_unit, s)
                    for k, s in zip(out[C.KPI], out[C.SEGMENT])]
-    out[STATUS] = [status(v, t, direction(k))
-                   for k, v, t in zip(out[C.KPI], out[C.VALUE], out[TARGET])]
+    out[C.STATUS] = [status(v, t, direction(k))
+                   for k, v, t in zip(out[C.KPI], out[C.VALUE], out[C.TARGET])]
     return out
 
 
-__all__ = ["DEFAULT", "OFF_TRACK", "ON_TRACK", "STATUS", "TARGET", "check_target_names",
+__all__ = ["DEFAULT", "OFF_TRACK", "ON_TRACK", "check_target_names",
            "check_targets", "direction", "status", "target_for", "with_targets"]

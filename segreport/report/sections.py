@@ -404,10 +404,8 @@ def kpi_history_for_csv(history: pd.DataFrame | None, period: str,
 
     if history is None or history.empty:
         return pd.DataFrame(columns=list(C.KPI_HISTORY_COLUMNS))
-    quarters = window_quarters(period)
-    part = history[history[C.QUARTER].isin(quarters)]
-    order = part[C.QUARTER].map({q: i for i, q in enumerate(quarters)})
-    part = part.assign(_order=order).sort_values("_order", kind="stable").drop(columns="_order")
+    part = history[history[C.QUARTER].isin(window_quarters(period))]
+    part = part.sort_values(C.QUARTER, kind="stable")  # YYYYQn labels sort in time order
     out = kpis_for_csv(part, period, business_unit)
     out.insert(0, C.QUARTER, part[C.QUARTER].to_numpy())
     return out.reset_index(drop=True)
