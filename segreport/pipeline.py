@@ -368,7 +368,8 @@ def load_quarter(folder: str | Path, period: str, business_unit: str = "",
     sizes = _read_unit(folder / COHORT_SIZES_FILE, business_unit)
     cells, sizes = cells[cells["period"] == p.label], sizes[sizes["period"] == p.label]
     cohorts, cohort_sizes = cohort_retention_from_counts(cells, sizes, p.label, COHORT_QUARTERS)
-    behave = behaviour_of(facts, prev_facts, p, cohorts, cohort_sizes)
+    behave = _behaviour_kept(folder, p, business_unit,
+                             lambda: behaviour_of(facts, prev_facts, p, cohorts, cohort_sizes))
     frames = [kpis, with_previous(segmentation_kpis(behave.clusters), None)]
     fit = None
     if predictive:
@@ -395,6 +396,33 @@ def window_quarters(period: str) -> list[str]:
     """
     last = parse_quarter(period)
     return list(quarter_label(range(last - HISTORY_QUARTERS, last + 1)))
+
+
+def behaviour_file(period: str, business_unit: str) -> str:
+    """Where a prepared folder keeps a unit's behaviour groups of ``period`` once made."""
+    unit = hashlib.sha256(business_unit.encode("utf-8")).hexdigest()[:16]
+    return f"behaviour_{period}_{unit}.pickle"
+
+
+def _behaviour_kept(folder: Path, p: Period, business_unit: str, make):
+    """``make()`` (RFM, behaviour groups, migration: seconds on a large unit) once per
+    prepared folder, quarter and unit; later reports of it read the kept result. The
+    folder is the cache of its data, settings and code, so what is kept cannot be stale."""
+    import pickle
+
+    from segreport.files import write_file_atomic
+
+    path = folder / behaviour_file(p.label, business_unit)
+    try:
+        return pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    behave = make()
+    try:
+        write_file_atomic(path, pickle.dumps(behave, protocol=pickle.HIGHEST_PROTOCOL), 0o600)
+    except OSError:  # a read-only prepared folder: the report is made all the same
+        pass
+    return behave
 
 
 def _load_reference(folder: Path, info: DatasetInfo, p: Period, business_unit: str,

@@ -60,3 +60,21 @@ def test_a_source_that_fails_its_checks_leaves_nothing_in_the_cache(data):
         prepare_cached(data, ["2026Q3"])
     assert [p.name for p in cache_root().iterdir()] == []
     assert oct(cache_root().stat().st_mode & 0o777) == "0o700"  # owner-only
+
+
+def test_a_units_behaviour_groups_are_made_once_per_prepared_folder(data, monkeypatch):
+    from segreport import pipeline
+    from segreport.kpis import report
+
+    folder = prepare_cached(data, ["2026Q3"]).folder
+    made = []
+    real = report.behaviour_of
+    monkeypatch.setattr(report, "behaviour_of", lambda *a: made.append(1) or real(*a))
+    first = pipeline.load_quarter(folder, "2026Q3", "Retail", predictive=False)
+    again = pipeline.load_quarter(folder, "2026Q3", "Retail", predictive=False)
+    other = pipeline.load_quarter(folder, "2026Q3", "Online", predictive=False)
+    assert made == [1, 1]  # Retail once, then Online: the second Retail report read it
+    assert (folder / pipeline.behaviour_file("2026Q3", "Retail")).stat().st_mode & 0o077 == 0
+    pd.testing.assert_frame_equal(again.behaviour.rfm, first.behaviour.rfm)
+    assert again.behaviour.clusters.k == first.behaviour.clusters.k
+    assert not other.behaviour.rfm.index.isin(first.behaviour.rfm.index).any()

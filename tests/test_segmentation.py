@@ -263,6 +263,17 @@ def test_behaviour_clusters_are_reproducible_with_the_same_seed(blobs_result):
     assert again.silhouettes == blobs_result.silhouettes
 
 
+def test_above_the_kmeans_sample_size_centres_come_from_a_sample_and_every_customer_is_grouped(
+        blobs_result, monkeypatch):
+    monkeypatch.setattr(S, "KMEANS_SAMPLE", 30)  # 30 of the 180 customers find the centres
+    sampled = S.behaviour_clusters(three_blobs(), END)
+    # the blobs lie far apart: centres from any 30 of them group all 180 as the full fit does
+    assert sampled.k == 3 and sampled.n_customers == 180
+    assert sampled.labels.index.tolist() == blobs_result.labels.index.tolist()
+    assert (sampled.labels.astype(str) == blobs_result.labels.astype(str)).all()
+    assert sampled.profile[S.CUSTOMERS].tolist() == [60, 60, 60]
+
+
 def test_too_few_customers_for_any_k_gives_an_empty_result_with_a_reason():
     facts = three_blobs().iloc[[0, 1, 60, 61, 120]]  # 5 customers: k = 3 needs 6
     result = S.behaviour_clusters(facts, END)

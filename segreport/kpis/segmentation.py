@@ -85,9 +85,12 @@ NONE_LABEL = "(none)"
 SCORE_BINS = 5
 TRAILING_DAYS = 365
 SILHOUETTE_SAMPLE = 5_000
-KMEANS_SAMPLE = 200_000
+KMEANS_SAMPLE = 100_000
 """Above this many customers, k-means finds its centres on a seeded random sample of this
-size and then assigns every customer to the nearest centre."""
+size and then assigns every customer to the nearest centre. On the 273,592 recent customers
+of a 10M-order sample, four groups from three samples of 100,000 gave the same grouping as
+a sample of 200,000 (adjusted Rand index 0.98–0.99, as two samples of 200,000 agree with
+each other: 0.97–0.99); samples of 50,000 agreed less (0.93–0.97)."""
 NAME_THRESHOLD = 0.5
 """A group centre this many standard deviations from the mean earns a word in its name."""
 

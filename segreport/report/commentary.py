@@ -17,8 +17,9 @@ from pathlib import Path
 from IPython.display import HTML
 
 from segreport.errors import ConfigError, clip
+from segreport.files import write_file_atomic
 from segreport.period import Period
-from segreport.report.publish import safe_name, unit_folder, write_file_atomic
+from segreport.report.publish import safe_name, unit_folder
 
 NOTE_SUFFIX = ".md"
 MAX_NOTE_BYTES = 50_000

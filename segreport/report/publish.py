@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from segreport.errors import ConfigError, clip
+from segreport.files import current_umask as _umask
+from segreport.files import write_file_atomic
 
 STAGING = ".staging"
 #: The folder of the report over every unit (``business_unit`` empty).
@@ -107,27 +109,6 @@ def read_report_meta(folder: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return meta if isinstance(meta, dict) and isinstance(meta.get("unit"), str) else None
-
-
-def write_file_atomic(path: Path, data: bytes, mode: int | None = None) -> Path:
-    """Write ``data`` to ``path`` in one step (temporary file beside it, then rename), so
-    a reader sees the old file or the new one, never half of it.
-
-    ``mode`` defaults to what the umask allows for a new file (e.g. 0644).
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def check_output_dir(output_dir: Path, period_dir: Path | None = None,
@@ -224,12 +205,6 @@ def _remove_if_empty(folder: Path) -> None:
         folder.rmdir()
     except OSError:  # not empty: another run is using it
         pass
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def publish_dir(staging: Path, final: Path) -> Path:
