@@ -103,9 +103,14 @@ def code_digest(notebook: Path) -> str:
 
 
 def fingerprint(params: ReportParams, data_digest: str, code: str) -> str:
-    """What a unit's report depends on; equal fingerprints mean an identical report."""
+    """What a unit's report depends on (parameters, data, code and the analyst's note);
+    equal fingerprints mean an identical report."""
+    from segreport.report.commentary import note_digest
+
     relevant = params.model_dump(exclude={"output_dir"})
-    payload = json.dumps({"params": relevant, "data": data_digest, "code": code}, sort_keys=True)
+    note = note_digest(params.commentary_dir, params.period, params.business_unit)
+    payload = json.dumps({"params": relevant, "data": data_digest, "code": code, "note": note},
+                         sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -1,8 +1,8 @@
 """One report: check the data, execute the notebook with papermill, render, publish.
 
 Writes ``{output_dir}/{period}/{business_unit or All}/`` with ``segment_report.ipynb``
-(executed), ``segment_report.html``, ``segment_report.pdf`` (when Chromium is installed)
-and ``kpis.csv``, all moved into place together.
+(executed), ``segment_report.html``, ``segment_report.pdf`` (when Chromium is installed),
+``kpis.csv`` and ``kpi_history.csv``, all moved into place together.
 """
 from __future__ import annotations
 
@@ -137,7 +137,8 @@ def prepare_data(params: ReportParams, periods: list[str] | None = None) -> Prep
                           active_window_days=params.active_window_days,
                           segment_by=params.segment_by, gross_margin_pct=params.gross_margin_pct,
                           max_unknown_customer_pct=params.max_unknown_customer_pct,
-                          engine=params.engine, spark_master=params.spark_master)
+                          engine=params.engine, spark_master=params.spark_master,
+                          targets=params.targets)
 
 
 def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say = quiet,
@@ -166,6 +167,7 @@ def _render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say,
         parameters = params.notebook_parameters() | {
             "data_dir": absolute(params.data_source or params.data_dir),
             "output_dir": str(output_dir),
+            "commentary_dir": str(Path(params.commentary_dir).resolve()),
             "kpis_csv": str(staging / KPIS_NAME),
             "prepared_data": str(prepared),
         }
