@@ -171,6 +171,9 @@ CI_LOW = "ci_low"
 CI_HIGH = "ci_high"
 SMALL_SAMPLE = "small_sample"
 PREVIOUS_VALUE = "previous_value"  # the same KPI and segment in the previous quarter
+TARGET = "target"  # the KPI's target (NaN: none set)
+STATUS = "status"  # "on track", "off track" or "" (no target)
+ON_TRACK, OFF_TRACK = "on track", "off track"
 KPI_FRAME_COLUMNS = (KPI, SEGMENT, VALUE, NUMERATOR, DENOMINATOR, UNIT, BAND, NOTE, CI_LOW,
                      CI_HIGH, SMALL_SAMPLE)
 KPI_CSV_COLUMNS = (KPI, PERIOD, BUSINESS_UNIT, SEGMENT, VALUE, NUMERATOR, DENOMINATOR, UNIT, BAND,
