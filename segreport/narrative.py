@@ -218,15 +218,17 @@ def _target_misses(kpis: pd.DataFrame, segment: str) -> list[str]:
 def decision_sentence(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None = None,
                       quarter: str = "") -> str:
     """What needs a decision in the segment: every missed target and the notable real
-    changes for the worse; empty when there is none."""
+    changes for the worse (the lead sentence's by name only); empty when there is none."""
     items = [f"off target on {m}" for m in _target_misses(kpis, segment)]
-    worse = [m for m in moves(kpis, segment, history, quarter) if m["better"] < 0 and m["notable"]]
+    found = moves(kpis, segment, history, quarter)
+    lead = found[0][C.KPI] if found else None
     seen = set()
-    for m in worse:
-        if m[C.KPI] in seen:
+    for m in found:
+        if m["better"] >= 0 or not m["notable"] or m[C.KPI] in seen:
             continue
         seen.add(m[C.KPI])
-        items.append(f"{_words(m[C.KPI])} {_change_words(m['row'], m['change'], m['called'], m['when'])}")
+        items.append(_words(m[C.KPI]) if m[C.KPI] == lead else  # described just before
+                     f"{_words(m[C.KPI])} {_change_words(m['row'], m['change'], m['called'], m['when'])}")
     return f"Needs a decision: {'; '.join(items)}." if items else ""
 
 
@@ -307,8 +309,8 @@ def decisions(kpis: pd.DataFrame) -> list[str]:
     One sentence per band with advice of the :data:`ADVICE_KPIS` but their best band,
     naming every segment in it (``Weak growth in Standard, Students and the whole unit:
     reevaluate customer segmentation strategies.``), worst band first; and, when targets
-    are set, one naming every missed target (``Missed targets: Premium retention 92.5%
-    against a target of 93.0%; …``).
+    are set, one naming every missed target, the whole unit's first (``Missed targets:
+    Premium retention 92.5% against a target of 93.0%; …``).
     """
     out = []
     cards = load_cards()
@@ -324,8 +326,11 @@ def decisions(kpis: pd.DataFrame) -> list[str]:
                 continue
             what, action = (t.strip() for t in meaning.split(";", 1))
             out.append(f"{what} in {_names(segs)}: {action}.")
+    segments = list(dict.fromkeys(kpis[C.SEGMENT]))
+    segments = [C.ALL_SEGMENTS] * (C.ALL_SEGMENTS in segments) + [s for s in segments
+                                                                  if s != C.ALL_SEGMENTS]
     misses = [f"{'the whole unit' if s == C.ALL_SEGMENTS else s} {m}"
-              for s in dict.fromkeys(kpis[C.SEGMENT]) for m in _target_misses(kpis, s)]
+              for s in segments for m in _target_misses(kpis, s)]
     if misses:
         out.append("Missed targets: " + "; ".join(misses) + ".")
     return out

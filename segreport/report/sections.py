@@ -278,13 +278,17 @@ def migration_section(q):
     return migration_heatmap(q.behaviour.migration_shares, q.behaviour.migration)
 
 
-UP, DOWN = "▲", "▼"
+UP, DOWN = "▴", "▾"
 _CHANGE_COLORS = {1: GOOD, -1: BAD, 0: TEXT}
 """Change colour by (direction × sign): better, worse, neither way better."""
-BLOCK_WIDTH = 408
+BLOCK_WIDTH = 460
 """Widest a KPI's block may be (px): two side by side in the HTML, one on a 600 px phone."""
 SPARK_WIDTH, SPARK_HEIGHT = 72, 20
 KPI_BLOCK_CLASS = "segreport-kpi"
+_BCELL = "padding:3px 5px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap"
+"""A cell of a KPI block (styles inline, for the e-mail, and short: 11 blocks × 5 rows ×
+5 cells go into its body)."""
+_BHEAD = "padding:0 5px 2px;border-bottom:1px solid #bbb;text-align:right;font-size:10px;color:#666"
 
 
 def _has_text(value: object) -> bool:
@@ -304,10 +308,10 @@ def _target_line(row: pd.Series) -> str:
 
 def _value_cell(row: pd.Series | None, show_interval: bool) -> str:
     if row is None:
-        return f"<td style='{_CELL}'>—</td>"
+        return f"<td style='{_BCELL}'>—</td>"
     kpi, value, unit = row[C.KPI], row[C.VALUE], row[C.UNIT]
     text = format_value(value, unit, signed=kpi == ids.SEGMENT_GROWTH_RATE)
-    style = _CELL
+    style = _BCELL
     band = row[C.BAND]
     if bool(row.get(C.SMALL_SAMPLE, False)):
         text += " †"
@@ -329,23 +333,23 @@ def _change_cell(row: pd.Series | None, change: str, called: str) -> str:
     """The change in the KPI's unit: arrow and colour (green better, red worse, dark when
     neither way is better) only when it is called; grey and no arrow otherwise."""
     if row is None or pd.isna(row.get(change, math.nan)):
-        return f"<td style='{_CELL};color:#999'>—</td>"
+        return f"<td style='{_BCELL};color:#999'>—</td>"
     text = format_change(row[change], row[C.UNIT])
     sign = int(row.get(called, 0) or 0)
     if not sign:
-        return f"<td style='{_CELL};color:#888'>{text}</td>"
+        return f"<td style='{_BCELL};color:#888'>{text}</td>"
     color = _CHANGE_COLORS[sign * direction(row[C.KPI])]
-    return (f"<td style='{_CELL};color:{color};font-weight:600'>"
-            f"<span style='font-size:9px'>{UP if sign > 0 else DOWN}</span>&#8202;{text}</td>")
+    return (f"<td style='{_BCELL};color:{color};font-weight:600'>"
+            f"{UP if sign > 0 else DOWN}{text}</td>")
 
 
 def _spark_cell(values: pd.Series | None, color: str) -> str:
     if values is None or values.notna().sum() < 2:
-        return f"<td style='{_CELL};color:#999'>—</td>"
+        return f"<td style='{_BCELL};color:#999'>—</td>"
     data = base64.b64encode(sparkline_png(values, color, SPARK_WIDTH, SPARK_HEIGHT)).decode("ascii")
-    return (f"<td style='{_CELL};padding:2px 4px'><img src='data:image/png;base64,{data}' "
+    return (f"<td style='padding:2px 4px;border-bottom:1px solid #e5e5e5'><img src='data:image/png;base64,{data}' "
             f"width='{SPARK_WIDTH}' height='{SPARK_HEIGHT}' alt='' "
-            f"style='display:block;border:0;width:{SPARK_WIDTH}px;height:{SPARK_HEIGHT}px'></td>")
+            f"style='display:block;border:0'></td>")
 
 
 def _segments_in_order(kpis: pd.DataFrame) -> list[str]:
@@ -365,18 +369,19 @@ def _kpi_block(kpi: str, lookup: dict, segments: Sequence[str], colors: dict[str
     heads = [quarter or "Value"]
     if in_context:
         heads += ["vs last qtr", "vs a year ago", f"{len(spark.columns)} quarters" if len(spark) else ""]
-    small = "font-size:10px;font-weight:400;color:#666;border-bottom:1px solid #bbb"
-    head = (f"<tr><th colspan='{len(heads) + 1}' style='{_HEAD};text-align:left;font-size:13.5px;"
-            f"border-bottom:0;padding-bottom:0'>{escape(_SHORT.get(kpi, kpi_name(kpi)))}"
+    head = (f"<tr><th colspan='{len(heads) + 1}' style='padding:4px 5px 0;text-align:left;"
+            f"font-size:13.5px'>{escape(_SHORT.get(kpi, kpi_name(kpi)))}"
             + (f" <span style='font-size:10.5px;font-weight:400;color:#777'>{sub}</span>" if sub else "")
-            + f"</th></tr><tr><th style='{_HEAD};{small}'></th>"
-            + "".join(f"<th style='{_HEAD};{small}'>{escape(h)}</th>" for h in heads) + "</tr>")
+            + f"</th></tr><tr><th style='{_BHEAD}'></th>"
+            + "".join(f"<th style='{_BHEAD};font-weight:400'>{escape(h)}</th>" for h in heads)
+            + "</tr>")
     body = []
     for seg in segments:
         row = lookup.get((seg, kpi))
         whole = seg == C.ALL_SEGMENTS
         label = "Whole unit" if whole else str(seg)
-        weight = "font-weight:700;border-top:1px solid #444;" if whole else "font-weight:400;"
+        # white rows: no zebra stripes behind the sparklines
+        weight = "font-weight:700;border-top:1px solid #444" if whole else "font-weight:400"
         cells = _value_cell(row, show_interval)
         if in_context:
             key = (kpi, seg)
@@ -384,10 +389,11 @@ def _kpi_block(kpi: str, lookup: dict, segments: Sequence[str], colors: dict[str
                       + _change_cell(row, CHANGE_YEAR, CALLED_YEAR)
                       + (_spark_cell(spark.loc[key] if key in spark.index else None,
                                      colors.get(seg, ALL_COLOR)) if len(spark) else
-                         f"<td style='{_CELL}'></td>"))
+                         f"<td style='{_BCELL}'></td>"))
         wrap = "nowrap" if len(label) <= 18 else "normal"
-        body.append(f"<tr style='{weight}'><th style='{_CELL};text-align:left;white-space:{wrap};"
-                    f"{weight}'>{_swatch(colors.get(seg, ALL_COLOR))}{escape(label)}</th>{cells}</tr>")
+        body.append(f"<tr style='{weight};background:#fff'><th style='padding:3px 5px;"
+                    f"border-bottom:1px solid #e5e5e5;text-align:left;white-space:{wrap};{weight}'>"
+                    f"{_swatch(colors.get(seg, ALL_COLOR))}{escape(label)}</th>{cells}</tr>")
     return (f"<div class='{KPI_BLOCK_CLASS}' style='display:inline-block;vertical-align:top;"
             f"width:100%;max-width:{BLOCK_WIDTH}px;margin:0 18px 16px 0'>"
             f"<table style='{_TABLE};width:100%'><thead>{head}</thead>"
