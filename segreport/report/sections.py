@@ -285,6 +285,7 @@ BLOCK_WIDTH = 460
 """Widest a KPI's block may be (px): two side by side in the HTML, one on a 600 px phone."""
 SPARK_WIDTH, SPARK_HEIGHT = 72, 20
 KPI_BLOCK_CLASS = "segreport-kpi"
+SPARK_CLASS = "segreport-spark"
 _BCELL = "padding:3px 5px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap"
 """A cell of a KPI block (styles inline, for the e-mail, and short: 11 blocks × 5 rows ×
 5 cells go into its body)."""
@@ -348,7 +349,7 @@ def _spark_cell(values: pd.Series | None, color: str) -> str:
         return f"<td style='{_BCELL};color:#999'>—</td>"
     data = base64.b64encode(sparkline_png(values, color, SPARK_WIDTH, SPARK_HEIGHT)).decode("ascii")
     return (f"<td style='padding:2px 4px;border-bottom:1px solid #e5e5e5'><img src='data:image/png;base64,{data}' "
-            f"width='{SPARK_WIDTH}' height='{SPARK_HEIGHT}' alt='' "
+            f"width='{SPARK_WIDTH}' height='{SPARK_HEIGHT}' alt='' class='{SPARK_CLASS}' "
             f"style='display:block;border:0'></td>")
 
 
