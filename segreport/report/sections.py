@@ -396,7 +396,8 @@ def _kpi_block(kpi: str, lookup: dict, segments: Sequence[str], colors: dict[str
                     f"border-bottom:1px solid #e5e5e5;text-align:left;white-space:{wrap};{weight}'>"
                     f"{_swatch(colors.get(seg, ALL_COLOR))}{escape(label)}</th>{cells}</tr>")
     return (f"<div class='{KPI_BLOCK_CLASS}' style='display:inline-block;vertical-align:top;"
-            f"width:100%;max-width:{BLOCK_WIDTH}px;margin:0 18px 16px 0'>"
+            f"width:100%;max-width:{BLOCK_WIDTH if in_context else BLOCK_WIDTH * 2 // 3}px;"
+            f"margin:0 18px 16px 0'>"
             f"<table style='{_TABLE};width:100%'><thead>{head}</thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
