@@ -241,9 +241,9 @@ def driver_sentence(kpis: pd.DataFrame, kpi: str, history: pd.DataFrame | None =
                     quarter: str = "", change: str = CHANGE_PREVIOUS) -> str:
     """Which segments drove the whole unit's change in ``kpi`` (a total that adds up over
     segments: revenue, active customers): each segment's change and its share of the
-    unit's, biggest first, e.g. ``Net revenue rose 417.1k on last quarter: Premium +238.2k
-    (57% of the change), Standard +136.7k (33%), …``. Empty when the unit did not change or
-    there is only one segment."""
+    unit's, biggest first, e.g. ``Net revenue rose 417.1k (+6.2%) on last quarter, driven
+    most by Premium: Premium +238.2k (57%), Standard +136.7k (33%), … of the change.``
+    Empty when the unit did not change or there is only one segment."""
     ctx = kpis if change in kpis else kpi_context(kpis, history, quarter)
     total = _change_of(ctx, kpi, C.ALL_SEGMENTS, change)
     segments = [s for s in dict.fromkeys(ctx.loc[ctx[C.KPI] == kpi, C.SEGMENT]) if s != C.ALL_SEGMENTS]
@@ -258,8 +258,11 @@ def driver_sentence(kpis: pd.DataFrame, kpi: str, history: pd.DataFrame | None =
                        for seg, v in parts if not math.isnan(v))
     verb = "rose" if total > 0 else "fell"
     lead = parts[0][0]
-    return (f"{_words(kpi).capitalize()} {verb} {format_change(total, unit).lstrip('+-')} {when}, "
-            f"driven most by {lead}: {listed} of the change.")
+    whole = _row(ctx, kpi, C.ALL_SEGMENTS)
+    base = whole[C.VALUE] - total
+    pct = f" ({total / base * 100:+.1f}%)" if base > 0 else ""
+    return (f"{_words(kpi).capitalize()} {verb} {format_change(total, unit).lstrip('+-')}{pct} "
+            f"{when}, driven most by {lead}: {listed} of the change.")
 
 
 def segment_sentences(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None = None,

@@ -190,29 +190,29 @@ def test_the_band_advice_is_given_once_naming_every_segment_in_the_band():
 def test_the_whole_unit_says_which_segment_drove_its_change():
     from segreport.narrative import driver_sentence
 
-    # revenue: Gold 700 -> 950 (+250), Silver 300 -> 350 (+50); unit 1000 -> 1300 (+300):
-    # Gold 250 / 300 = 83 %, Silver 50 / 300 = 17 %
+    # revenue: Gold 700 -> 950 (+250), Silver 300 -> 350 (+50); unit 1000 -> 1300 (+300,
+    # +30.0 %): Gold 250 / 300 = 83 %, Silver 50 / 300 = 17 %
     rows = [kpi_row(ids.REVENUE, "Gold", 950.0, "currency"),
             kpi_row(ids.REVENUE, "Silver", 350.0, "currency"),
             kpi_row(ids.REVENUE, C.ALL_SEGMENTS, 1300.0, "currency")]
     kpis = with_previous(rows, {(ids.REVENUE, "Gold"): 700.0, (ids.REVENUE, "Silver"): 300.0,
                                 (ids.REVENUE, C.ALL_SEGMENTS): 1000.0})
     assert driver_sentence(kpis, ids.REVENUE) == (
-        "Net revenue rose 300 on last quarter, driven most by Gold: Gold +250 (83%), "
+        "Net revenue rose 300 (+30.0%) on last quarter, driven most by Gold: Gold +250 (83%), "
         "Silver +50 (17%) of the change.")
 
 
 def test_a_fall_is_driven_by_the_segment_that_fell_most():
     from segreport.narrative import driver_sentence
 
-    # unit 1000 -> 900 (-100): Gold -150 (150 %), Silver +50 (-50 %)
+    # unit 1000 -> 900 (-100, -10.0 %): Gold -150 (150 %), Silver +50 (-50 %)
     rows = [kpi_row(ids.REVENUE, "Gold", 550.0, "currency"),
             kpi_row(ids.REVENUE, "Silver", 350.0, "currency"),
             kpi_row(ids.REVENUE, C.ALL_SEGMENTS, 900.0, "currency")]
     kpis = with_previous(rows, {(ids.REVENUE, "Gold"): 700.0, (ids.REVENUE, "Silver"): 300.0,
                                 (ids.REVENUE, C.ALL_SEGMENTS): 1000.0})
     assert driver_sentence(kpis, ids.REVENUE) == (
-        "Net revenue fell 100 on last quarter, driven most by Gold: Gold -150 (150%), "
+        "Net revenue fell 100 (-10.0%) on last quarter, driven most by Gold: Gold -150 (150%), "
         "Silver +50 (-50%) of the change.")
 
 
@@ -223,3 +223,4 @@ def test_narrative_text_from_the_data_is_escaped_in_the_html():
     rows = base_rows(name, 100, 102, 5, 95) + base_rows(C.ALL_SEGMENTS, 100, 102, 5, 95)
     html = narrative_html(frame(rows)).data
     assert name not in html and "&lt;i&gt;Gold &amp; Co&lt;/i&gt;" in html
+    assert "<b>Biggest move:</b>" not in html  # nothing moved: no lead to set in bold

@@ -509,6 +509,9 @@ def scorecard(kpis: pd.DataFrame, colors: dict[str, str] | None = None,
                                show_interval=False))
 
 
+LEADS = ("Biggest move:", "Needs a decision:")
+
+
 def narrative_html(kpis: pd.DataFrame, colors: dict[str, str] | None = None,
                    history: pd.DataFrame | None = None, quarter: str = "") -> HTML:
     """One paragraph per segment, the whole unit first, and after it what needs a decision
@@ -518,8 +521,11 @@ def narrative_html(kpis: pd.DataFrame, colors: dict[str, str] | None = None,
     parts = []
     for seg, text in narrative(kpis, history, quarter).items():
         label = "The whole unit" if seg == C.ALL_SEGMENTS else seg
+        body = escape(text)
+        for lead in LEADS:  # the narrative's own words, bold so that the eye finds them
+            body = body.replace(lead, f"<b>{lead}</b>")
         parts.append(f"<p style='border-left:4px solid {colors.get(seg, '#4d4d4d')};padding-left:10px;"
-                     f"font-size:15px;line-height:1.45'><b>{escape(str(label))}.</b> {escape(text)}</p>")
+                     f"font-size:15px;line-height:1.45'><b>{escape(str(label))}.</b> {body}</p>")
         if seg == C.ALL_SEGMENTS or len(parts) == 1:
             todo = decisions(kpis)
             if todo:
