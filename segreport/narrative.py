@@ -46,6 +46,8 @@ _COMPARISONS = ((CHANGE_PREVIOUS, CALLED_PREVIOUS, 1, "on last quarter", "quarte
                 (CHANGE_YEAR, CALLED_YEAR, 4, "year on year", "year-on-year"))
 ADVICE_KPIS = (ids.SEGMENT_GROWTH_RATE, ids.CLV_GROWTH, ids.CAC_PAYBACK_MONTHS, ids.CSAT, ids.NPS)
 """The KPIs whose band advice the narrative passes on (every band but the best)."""
+DRIVERS_LISTED = 4
+"""Segments named one by one in the whole unit's drivers; the others are summed."""
 NOTABLE = 1.0
 """A change at least this many times the KPI's usual change is notable (named beyond the
 lead and among what needs a decision)."""
@@ -254,8 +256,14 @@ def driver_sentence(kpis: pd.DataFrame, kpi: str, history: pd.DataFrame | None =
     parts = sorted(((s, _change_of(ctx, kpi, s, change)) for s in segments),
                    key=lambda p: math.inf if math.isnan(p[1]) else -sign * p[1])
     when = "on last quarter" if change == CHANGE_PREVIOUS else "year on year"
+    known = [(seg, v) for seg, v in parts if not math.isnan(v)]
     listed = ", ".join(f"{seg} {format_change(v, unit)} ({v / total * 100:.0f}%)"
-                       for seg, v in parts if not math.isnan(v))
+                       for seg, v in known[:DRIVERS_LISTED])
+    rest = known[DRIVERS_LISTED:]
+    if rest:
+        others = sum(v for _, v in rest)
+        listed += (f", the other {len(rest)} together {format_change(others, unit)} "
+                   f"({others / total * 100:.0f}%)")
     verb = "rose" if total > 0 else "fell"
     lead = parts[0][0]
     whole = _row(ctx, kpi, C.ALL_SEGMENTS)

@@ -263,9 +263,11 @@ def test_without_a_history_the_scorecard_says_trends_are_unavailable():
     html = sections.scorecard(reported(history()), COLORS, pd.DataFrame(), NOW).data
     assert "changes on a year ago and trends are not available" in html
     assert "data:image/png" not in html
-    _, last, year, _ = cells(sections.kpi_table_html(reported(history()), [ids.CAC], COLORS,
-                                                     history=pd.DataFrame(), quarter=NOW), "Gold")
+    html = sections.kpi_table_html(reported(history()), [ids.CAC], COLORS,
+                                   history=pd.DataFrame(), quarter=NOW)
+    _, last, year = cells(html, "Gold")  # no trend column
     assert last[1] == f"{sections.UP}+20.00" and year[1] == "—"
+    assert "quarters</th>" not in html
 
 
 def test_without_a_history_the_trends_section_says_so_and_does_not_fail():

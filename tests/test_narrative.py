@@ -216,6 +216,20 @@ def test_a_fall_is_driven_by_the_segment_that_fell_most():
         "Silver +50 (-50%) of the change.")
 
 
+def test_beyond_four_driving_segments_the_others_are_summed():
+    from segreport.narrative import driver_sentence
+
+    # six segments A..F gain 60, 50, 40, 30, 20, 10 (unit +210, from 1000: +21.0 %):
+    # A 60/210 = 29 %, B 24 %, C 19 %, D 14 %, then E and F together 30 (14 %)
+    gains = dict(zip("ABCDEF", (60.0, 50.0, 40.0, 30.0, 20.0, 10.0)))
+    rows = [kpi_row(ids.REVENUE, s, 100.0 + g, "currency") for s, g in gains.items()]
+    rows.append(kpi_row(ids.REVENUE, C.ALL_SEGMENTS, 1210.0, "currency"))
+    previous = {(ids.REVENUE, s): 100.0 for s in gains} | {(ids.REVENUE, C.ALL_SEGMENTS): 1000.0}
+    assert driver_sentence(with_previous(rows, previous), ids.REVENUE) == (
+        "Net revenue rose 210 (+21.0%) on last quarter, driven most by A: A +60 (29%), B +50 "
+        "(24%), C +40 (19%), D +30 (14%), the other 2 together +30 (14%) of the change.")
+
+
 def test_narrative_text_from_the_data_is_escaped_in_the_html():
     from segreport.report.sections import narrative_html
 

@@ -369,7 +369,7 @@ def _kpi_block(kpi: str, lookup: dict, segments: Sequence[str], colors: dict[str
     sub = {HIGHER: "higher is better", LOWER: "lower is better"}.get(direction(kpi), "")
     heads = [quarter or "Value"]
     if in_context:
-        heads += ["vs last qtr", "vs a year ago", f"{len(spark.columns)} quarters" if len(spark) else ""]
+        heads += ["vs last qtr", "vs a year ago"] + ([f"{len(spark.columns)} quarters"] if len(spark) else [])
     head = (f"<tr><th colspan='{len(heads) + 1}' style='padding:4px 5px 0;text-align:left;"
             f"font-size:13.5px'>{escape(_SHORT.get(kpi, kpi_name(kpi)))}"
             + (f" <span style='font-size:10.5px;font-weight:400;color:#777'>{sub}</span>" if sub else "")
@@ -389,8 +389,7 @@ def _kpi_block(kpi: str, lookup: dict, segments: Sequence[str], colors: dict[str
             cells += (_change_cell(row, CHANGE_PREVIOUS, CALLED_PREVIOUS)
                       + _change_cell(row, CHANGE_YEAR, CALLED_YEAR)
                       + (_spark_cell(spark.loc[key] if key in spark.index else None,
-                                     colors.get(seg, ALL_COLOR)) if len(spark) else
-                         f"<td style='{_BCELL}'></td>"))
+                                     colors.get(seg, ALL_COLOR)) if len(spark) else ""))
         wrap = "nowrap" if len(label) <= 18 else "normal"
         body.append(f"<tr style='{weight};background:#fff'><th style='padding:3px 5px;"
                     f"border-bottom:1px solid #e5e5e5;text-align:left;white-space:{wrap};{weight}'>"
