@@ -30,7 +30,7 @@ from segreport.kpis.context import (
     YEAR_AGO_VALUE,
     direction,
     kpi_context,
-    usual_change,
+    usual_changes,
 )
 from segreport.kpis.stats import excludes_zero
 
@@ -142,15 +142,21 @@ def _change_words(row: pd.Series, change: str, called: str, when: str) -> str:
     return f"{text} {when}, within the margin of error"
 
 
+def _usual(history: pd.DataFrame | None, quarter: str) -> dict[int, pd.Series]:
+    """Lag → :func:`segreport.kpis.context.usual_changes`, for :func:`moves`."""
+    return {lag: usual_changes(history, quarter, lag) for *_, lag, _, _ in _COMPARISONS}
+
+
 def moves(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None = None,
-          quarter: str = "") -> list[dict]:
+          quarter: str = "", usual: dict[int, pd.Series] | None = None) -> list[dict]:
     """The segment's real changes (called up or down, see :mod:`segreport.kpis.context`)
     among :data:`MOVER_KPIS`, biggest first.
 
     A change's size is its ratio to the KPI's usual change of the same kind in this segment
     (the mean absolute quarter-on-quarter or year-on-year change before the reported
-    quarter, :func:`segreport.kpis.context.usual_change`), so that a churn rate and a
-    revenue compare; without a history, its ratio to last quarter's value.
+    quarter, :func:`segreport.kpis.context.usual_changes`, passed as ``usual`` when
+    already computed), so that a churn rate and a revenue compare; without a history, its
+    ratio to last quarter's value.
 
     Returns
     -------
@@ -161,12 +167,13 @@ def moves(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None = None,
     −1 for the worse, 0 when neither way is better) and ``row``.
     """
     ctx = kpis if CHANGE_PREVIOUS in kpis else kpi_context(kpis, history, quarter)
+    usual_of = usual if usual is not None else _usual(history, quarter)
     found = []
     for _, row in ctx[(ctx[C.SEGMENT] == segment) & ctx[C.KPI].isin(list(MOVER_KPIS))].iterrows():
         for change, called, lag, when, kind in _COMPARISONS:
             if change not in row or pd.isna(row[change]) or not int(row[called]):
                 continue
-            usual = usual_change(history, row[C.KPI], segment, quarter, lag)
+            usual = float(usual_of[lag].get((row[C.KPI], segment), math.nan))
             threshold = NOTABLE
             if math.isnan(usual) or usual == 0:
                 base = row[C.PREVIOUS_VALUE] if lag == 1 else row.get(YEAR_AGO_VALUE, math.nan)
@@ -182,11 +189,11 @@ def moves(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None = None,
 
 
 def lead_sentence(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None = None,
-                  quarter: str = "") -> str:
+                  quarter: str = "", found: list[dict] | None = None) -> str:
     """What moved most: ``Biggest move: churn up 1.9 pts on last quarter to 7.5%, 3.1 times
     its usual quarterly change.`` (and the next two real moves, briefly); or that nothing
-    moved beyond its margin of error."""
-    found = moves(kpis, segment, history, quarter)
+    moved beyond its margin of error. ``found``: :func:`moves`, when already computed."""
+    found = moves(kpis, segment, history, quarter) if found is None else found
     if not found:
         return "No KPI moved beyond its margin of error on last quarter or year on year."
     top = found[0]
@@ -218,11 +225,12 @@ def _target_misses(kpis: pd.DataFrame, segment: str) -> list[str]:
 
 
 def decision_sentence(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None = None,
-                      quarter: str = "") -> str:
+                      quarter: str = "", found: list[dict] | None = None) -> str:
     """What needs a decision in the segment: every missed target and the notable real
-    changes for the worse (the lead sentence's by name only); empty when there is none."""
+    changes for the worse (the lead sentence's by name only); empty when there is none.
+    ``found``: :func:`moves`, when already computed."""
     items = [f"off target on {m}" for m in _target_misses(kpis, segment)]
-    found = moves(kpis, segment, history, quarter)
+    found = moves(kpis, segment, history, quarter) if found is None else found
     lead = found[0][C.KPI] if found else None
     seen = set()
     for m in found:
@@ -274,16 +282,19 @@ def driver_sentence(kpis: pd.DataFrame, kpi: str, history: pd.DataFrame | None =
 
 
 def segment_sentences(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None = None,
-                      quarter: str = "") -> str:
+                      quarter: str = "", ctx: pd.DataFrame | None = None,
+                      usual: dict[int, pd.Series] | None = None) -> str:
     """Plain-text summary of one segment: what moved most, what needs a decision, then
     growth band and customer flow, revenue, value and NPS (the whole unit: which segments
-    drove its change first)."""
-    ctx = kpi_context(kpis, history, quarter)
+    drove its change first). ``ctx`` (:func:`segreport.kpis.context.kpi_context` of
+    ``kpis``) and ``usual`` (see :func:`moves`) when already computed."""
+    ctx = kpi_context(kpis, history, quarter) if ctx is None else ctx
+    found = moves(ctx, segment, history, quarter, usual)
     parts = []
     if segment == C.ALL_SEGMENTS:
         parts += [driver_sentence(ctx, ids.REVENUE), driver_sentence(ctx, ids.CUSTOMERS_END)]
-    parts += [lead_sentence(ctx, segment, history, quarter),
-              decision_sentence(ctx, segment, history, quarter),
+    parts += [lead_sentence(ctx, segment, history, quarter, found),
+              decision_sentence(ctx, segment, history, quarter, found),
               growth_sentence(kpis, segment), revenue_sentence(kpis, segment),
               value_sentence(kpis, segment), nps_sentence(kpis, segment)]
     return " ".join(p for p in parts if p)
@@ -304,7 +315,8 @@ def narrative(kpis: pd.DataFrame, history: pd.DataFrame | None = None,
     """
     segments = [s for s in dict.fromkeys(kpis.loc[kpis[C.KPI] == ids.CUSTOMERS_END, C.SEGMENT])]
     order = [C.ALL_SEGMENTS] * (C.ALL_SEGMENTS in segments) + [s for s in segments if s != C.ALL_SEGMENTS]
-    return {s: segment_sentences(kpis, s, history, quarter) for s in order}
+    ctx, usual = kpi_context(kpis, history, quarter), _usual(history, quarter)
+    return {s: segment_sentences(kpis, s, history, quarter, ctx, usual) for s in order}
 
 
 def _names(segments: list[str]) -> str:

@@ -189,27 +189,42 @@ def trend(history: pd.DataFrame | None, quarter: str, n: int = TREND_QUARTERS) -
     return wide.reindex(columns=labels)
 
 
+def usual_changes(history: pd.DataFrame | None, quarter: str, lag: int = 1) -> pd.Series:
+    """Every KPI × segment's usual size of change before ``quarter``: the mean absolute
+    change over ``lag`` quarters (1: quarter on quarter, 4: year on year) among the panel's
+    quarters before ``quarter``; NaN with fewer than two such changes.
+
+    Returns
+    -------
+    A Series indexed by (``kpi``, ``segment``), in the KPI's unit.
+    """
+    empty = pd.Series(dtype="float64", index=pd.MultiIndex.from_tuples([], names=[C.KPI, C.SEGMENT]))
+    if history is None or history.empty or not quarter:
+        return empty
+    before = history[history[QUARTER] < quarter]
+    if before.empty:
+        return empty
+    wide = before.pivot_table(index=[C.KPI, C.SEGMENT], columns=QUARTER, values=C.VALUE,
+                              aggfunc="first", dropna=False)
+    first, last = Period.parse(min(wide.columns)), Period.parse(max(wide.columns))
+    labels = [first.label]
+    while Period.parse(labels[-1]) < last:
+        labels.append(Period.parse(labels[-1]).next().label)
+    wide = wide.reindex(columns=labels).astype("float64")  # a missing quarter is a gap
+    changes = (wide - wide.shift(lag, axis=1)).abs()
+    return changes.mean(axis=1).where(changes.notna().sum(axis=1) >= 2)
+
+
 def usual_change(history: pd.DataFrame | None, kpi: str, segment: str, quarter: str,
                  lag: int = 1) -> float:
-    """The KPI's usual size of change before ``quarter``: the mean absolute change over
-    ``lag`` quarters (1: quarter on quarter, 4: year on year) among the panel's quarters
-    before ``quarter``; NaN with fewer than two such changes.
+    """One KPI × segment's :func:`usual_changes`.
 
     Examples
     --------
     Values 10, 12, 10, 12 then 20 in the reported quarter: earlier changes +2, −2, +2 → 2.0.
     """
-    if history is None or history.empty or not quarter:
-        return math.nan
-    rows = history[(history[C.KPI] == kpi) & (history[C.SEGMENT] == segment)]
-    series = rows.set_index(QUARTER)[C.VALUE].astype("float64").sort_index()
-    series = series[series.index < quarter]
-    labels = list(series.index)
-    changes = [series[q] - series[quarters_back(q, lag)] for q in labels
-               if quarters_back(q, lag) in series.index]
-    changes = [abs(c) for c in changes if not pd.isna(c)]
-    return sum(changes) / len(changes) if len(changes) >= 2 else math.nan
+    return float(usual_changes(history, quarter, lag).get((kpi, segment), math.nan))
 
 
 __all__ = ["CONTEXT_COLUMNS", "TREND_QUARTERS", "call_change", "difference_interval",
-           "direction", "kpi_context", "quarters_back", "trend", "usual_change"]
+           "direction", "kpi_context", "quarters_back", "trend", "usual_change", "usual_changes"]
