@@ -188,6 +188,17 @@ def moves(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None = None,
     return sorted(found, key=lambda m: -m["times"])
 
 
+def _in_lead(found: list[dict]) -> list[dict]:
+    """The moves the lead sentence names: the biggest, then up to two more notable ones of
+    other KPIs."""
+    named, out = set(), []
+    for m in found:
+        if m[C.KPI] not in named and (not out or (m["notable"] and len(out) < 3)):
+            named.add(m[C.KPI])
+            out.append(m)
+    return out
+
+
 def lead_sentence(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None = None,
                   quarter: str = "", found: list[dict] | None = None) -> str:
     """What moved most: ``Biggest move: churn up 1.9 pts on last quarter to 7.5%, 3.1 times
@@ -203,12 +214,7 @@ def lead_sentence(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None
             f"{format_value(row[C.VALUE], row[C.UNIT])}")
     if history is not None and not history.empty:
         text += f", {top['times']:.1f} times its usual {top['kind']} change"
-    named = {top[C.KPI]}
-    others = []
-    for m in found[1:]:
-        if m["notable"] and m[C.KPI] not in named and len(others) < 2:
-            named.add(m[C.KPI])
-            others.append(m)
+    others = _in_lead(found)[1:]
     if others:
         text += "; also " + " and ".join(
             f"{_words(m[C.KPI])} {_change_words(m['row'], m['change'], m['called'], m['when'])}"
@@ -227,17 +233,18 @@ def _target_misses(kpis: pd.DataFrame, segment: str) -> list[str]:
 def decision_sentence(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None = None,
                       quarter: str = "", found: list[dict] | None = None) -> str:
     """What needs a decision in the segment: every missed target and the notable real
-    changes for the worse (the lead sentence's by name only); empty when there is none.
+    changes for the worse (those the lead sentence told, by name only); empty when there is
+    none.
     ``found``: :func:`moves`, when already computed."""
     items = [f"off target on {m}" for m in _target_misses(kpis, segment)]
     found = moves(kpis, segment, history, quarter) if found is None else found
-    lead = found[0][C.KPI] if found else None
+    told = {m[C.KPI] for m in _in_lead(found)}
     seen = set()
     for m in found:
         if m["better"] >= 0 or not m["notable"] or m[C.KPI] in seen:
             continue
         seen.add(m[C.KPI])
-        items.append(_words(m[C.KPI]) if m[C.KPI] == lead else  # described just before
+        items.append(_words(m[C.KPI]) if m[C.KPI] in told else  # described just before
                      f"{_words(m[C.KPI])} {_change_words(m['row'], m['change'], m['called'], m['when'])}")
     return f"Needs a decision: {'; '.join(items)}." if items else ""
 

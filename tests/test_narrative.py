@@ -146,10 +146,17 @@ def test_a_change_for_the_worse_is_named_as_needing_a_decision():
             kpi_row(ids.REVENUE, "Gold", 1010.0, "currency")]
     kpis = with_previous(rows, {(ids.CAC, "Gold"): 100.0, (ids.REVENUE, "Gold"): 1000.0})
     assert decision_sentence(kpis, "Gold") == "Needs a decision: CAC."  # it is the lead
-    rows.append(kpi_row(ids.CHURN_RATE, "Gold", 9.0, "%"))  # churn 6 -> 9: +50 %, the lead now
+    # four rises of lower-is-better KPIs, by size: churn 6 -> 9 (+50 %), CAC +20 %, retention
+    # cost 10 -> 11.5 (+15 %), CAC payback 4.0 -> 4.4 months (+10 %). The lead names the
+    # first three; the decision names them and describes the fourth.
+    rows += [kpi_row(ids.CHURN_RATE, "Gold", 9.0, "%"),
+             kpi_row(ids.RETENTION_COST, "Gold", 11.5, "currency per retained customer"),
+             kpi_row(ids.CAC_PAYBACK_MONTHS, "Gold", 4.4, "months")]
     kpis = with_previous(rows, {(ids.CAC, "Gold"): 100.0, (ids.REVENUE, "Gold"): 1000.0,
-                                (ids.CHURN_RATE, "Gold"): 6.0})
-    assert decision_sentence(kpis, "Gold") == "Needs a decision: churn; CAC up 20.00 on last quarter."
+                                (ids.CHURN_RATE, "Gold"): 6.0, (ids.RETENTION_COST, "Gold"): 10.0,
+                                (ids.CAC_PAYBACK_MONTHS, "Gold"): 4.0})
+    assert decision_sentence(kpis, "Gold") == (
+        "Needs a decision: churn; CAC; retention cost; CAC payback up 0.4 mo on last quarter.")
 
 
 def test_every_missed_target_is_named():
