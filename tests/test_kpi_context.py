@@ -33,7 +33,7 @@ from segreport.kpis.context import (
     trend,
     usual_change,
 )
-from segreport.kpis.frame import kpi_row, to_frame
+from segreport.kpis.frame import kpi_row
 from segreport.kpis.panel import QUARTER
 from segreport.period import Period
 from segreport.report import sections
@@ -176,9 +176,9 @@ def test_usual_change_is_the_mean_absolute_change_before_the_quarter():
 def cells(html: str, segment: str) -> list[tuple[str, str]]:
     """(style, text) of each value/change cell of ``segment``'s row in a one-KPI block."""
     row = re.search(rf"<tr[^>]*><th[^>]*>(?:(?!</th>).)*{re.escape(segment)}</th>(.*?)</tr>",
-                    html, flags=re.S).group(1)
+                    html, flags=re.DOTALL).group(1)
     return [(style, unescape(re.sub(r"<[^>]+>", "", text)).replace("\u200a", ""))
-            for style, text in re.findall(r"<td style='([^']*)'>(.*?)</td>", row, flags=re.S)]
+            for style, text in re.findall(r"<td style='([^']*)'>(.*?)</td>", row, flags=re.DOTALL)]
 
 
 def block(kpi, hist=None, kpis=None):

@@ -190,8 +190,8 @@ def test_the_band_advice_is_given_once_naming_every_segment_in_the_band():
     assert not any("eevaluate" in t for t in texts.values())
     advice = decisions(kpis)
     # the strong band is the best: nothing to decide about Gold's growth
-    assert advice == ["Weak growth in Silver, Bronze and the whole unit: reevaluate customer "
-                      "segmentation strategies."]
+    assert advice == [("Weak growth in Silver, Bronze and the whole unit: reevaluate customer "
+                       "segmentation strategies.")]
 
 
 def test_the_whole_unit_says_which_segment_drove_its_change():

@@ -11,7 +11,13 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 from segreport import columns as C
-from segreport.charts import ALL_COLOR, kpi_trend, segment_colors, sparkline_png, trend_panels
+from segreport.charts import (
+    ALL_COLOR,
+    kpi_trend,
+    segment_colors,
+    sparkline_png,
+    trend_panels,
+)
 from segreport.kpis import ids
 from segreport.kpis.frame import kpi_row
 from segreport.kpis.panel import QUARTER
