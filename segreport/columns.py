@@ -173,6 +173,7 @@ SMALL_SAMPLE = "small_sample"
 PREVIOUS_VALUE = "previous_value"  # the same KPI and segment in the previous quarter
 TARGET = "target"  # the params' target for the row (NaN: none; segreport.kpis.targets)
 STATUS = "status"  # "on track", "off track", or "" without a target or a value
+ON_TRACK, OFF_TRACK = "on track", "off track"
 QUARTER = "quarter"  # kpi_history.csv: the quarter of the row (period: the report's)
 KPI_FRAME_COLUMNS = (KPI, SEGMENT, VALUE, NUMERATOR, DENOMINATOR, UNIT, BAND, NOTE, CI_LOW,
                      CI_HIGH, SMALL_SAMPLE)

@@ -40,8 +40,7 @@ from segreport.errors import ConfigError, clip, one_line
 from segreport.kpis import ids
 from segreport.kpis.cards import load_cards
 
-ON_TRACK = "on track"
-OFF_TRACK = "off track"
+ON_TRACK, OFF_TRACK = C.ON_TRACK, C.OFF_TRACK
 DEFAULT = "default"
 """The key of a mapping's fallback: every segment (or unit) no sibling key names."""
 WHOLE = C.ALL_SEGMENTS
