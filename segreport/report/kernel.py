@@ -113,7 +113,8 @@ def kernels_die_on_ctrl_c() -> Iterator[None]:
 #: What every report imports first (pandas, matplotlib, seaborn, the package: ~1.5 s); a
 #: kernel started early runs it while the data is prepared.
 WARM_UP = ("import segreport.charts, segreport.charts_segmentation, segreport.pipeline, "
-           "segreport.report.sections, matplotlib_inline.backend_inline\n"
+           "segreport.report.sections, segreport.report.commentary, "
+           "matplotlib_inline.backend_inline\n"
            "del segreport, matplotlib_inline")
 
 
