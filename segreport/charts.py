@@ -14,6 +14,8 @@ import matplotlib.ticker as mticker
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from segreport import columns as C
 from segreport.formatting import format_money, format_value
@@ -284,3 +286,225 @@ def kpi_panels(kpis, kpi_ids, colors: dict[str, str], title: str, names: dict[st
     fig.suptitle(title + ("\n" + "; ".join(notes) if notes else ""), x=0.01, ha="left",
                  fontsize=12, fontweight="bold")
     return fig
+
+
+# --------------------------------------------------------------------------- trends
+
+TOTALS = (ids.CUSTOMERS_START, ids.CUSTOMERS_END, ids.NEW_CUSTOMERS, ids.REVENUE, ids.ORDERS)
+"""KPIs that add up over segments: the whole unit's line would dwarf the segments', so the
+trend panels leave it out."""
+TREND_WINDOW = 9
+"""Quarters in a trend chart: the reported quarter and the 8 before it."""
+REPORTED_SHADE = "#fff2cc"
+
+
+def _quarter_tick(label: str) -> str:
+    """``2026Q3`` → ``Q3\\n2026`` (two short lines under a tick)."""
+    return f"{label[4:]}\n{label[:4]}"
+
+
+def _axis_value(value: float, unit: str) -> str:
+    """A tick label: ``8%``, ``+40``, ``1.5M``, ``120``."""
+    if unit == "points":
+        return f"{value:+.0f}" if round(value) else "0"
+    text = format_value(value, unit, compact=True)
+    return text.replace(".0%", "%") if unit == "%" else text
+
+
+def kpi_trend(history, kpi: str, colors: dict[str, str], quarter: str, ax=None,
+              n: int = TREND_WINDOW, title: str | None = None, fontsize: float = 9):
+    """One KPI per segment over the ``n`` quarters ending with ``quarter``: a line per
+    segment in its colour, its 95 % band shaded where the panel has an interval, the
+    reported quarter shaded and its values dotted.
+
+    Parameters
+    ----------
+    history
+        The unit's KPI panel (:attr:`segreport.kpis.report.Quarter.history`): the tidy KPI
+        columns and ``quarter``.
+    kpi
+        The KPI id to draw.
+    colors
+        Segment → colour (:func:`segment_colors`); ``All`` is drawn dashed in grey, and left
+        out for KPIs that add up over segments (:data:`TOTALS`).
+    quarter
+        The reported quarter, ``YYYYQn``.
+    ax
+        The axes to draw on; a new figure's when ``None``.
+    n, title, fontsize
+        Quarters shown, the panel title (default: the KPI's name), tick label size.
+
+    Returns
+    -------
+    The :class:`matplotlib.axes.Axes`. Each segment's line has the segment as its label;
+    the reported quarter's shading has the gid ``reported-quarter``.
+    """
+    from segreport.kpis.cards import kpi_name
+    from segreport.kpis.context import quarters_back
+    from segreport.kpis.panel import QUARTER
+
+    if ax is None:
+        ax = Figure(figsize=(WIDTH / 2, 2.6), layout="constrained").add_subplot()
+    labels = [quarters_back(quarter, k) for k in range(n - 1, -1, -1)]
+    x = {q: i for i, q in enumerate(labels)}
+    part = history[(history[C.KPI] == kpi) & history[QUARTER].isin(labels)]
+    segments = [s for s in dict.fromkeys(part[C.SEGMENT]) if s != C.ALL_SEGMENTS]
+    if C.ALL_SEGMENTS in set(part[C.SEGMENT]) and kpi not in TOTALS:
+        segments.append(C.ALL_SEGMENTS)
+    ax.axvspan(x[quarter] - 0.4, x[quarter] + 0.4, color=REPORTED_SHADE, zorder=0,
+               gid="reported-quarter")
+    unit = ""
+    for seg in segments:
+        rows = part[part[C.SEGMENT] == seg].set_index(QUARTER).reindex(labels)
+        if rows[C.VALUE].isna().all():
+            continue
+        unit = unit or str(rows[C.UNIT].dropna().iloc[0])
+        color = colors.get(seg, ALL_COLOR)
+        whole = seg == C.ALL_SEGMENTS
+        xs = list(range(len(labels)))
+        low = rows[C.CI_LOW].astype(float)
+        high = rows[C.CI_HIGH].astype(float)
+        if (low.notna() & high.notna()).any():
+            ax.fill_between(xs, low, high, color=color, alpha=0.14, lw=0, zorder=1)
+        ax.plot(xs, rows[C.VALUE].astype(float).to_numpy(), color=color, lw=1.4 if whole else 1.8,
+                ls="--" if whole else "-", label=seg, zorder=3)
+        now = rows[C.VALUE].get(quarter)
+        if not pd.isna(now):
+            ax.scatter([x[quarter]], [now], s=22, color=color, zorder=4)
+    ax.set_xticks(range(len(labels)), [_quarter_tick(q) for q in labels], fontsize=fontsize - 1)
+    for tick, q in zip(ax.get_xticklabels(), labels):
+        if q == quarter:
+            tick.set_fontweight("bold")
+    ax.set_xlim(-0.5, len(labels) - 0.5)
+    ax.tick_params(axis="y", labelsize=fontsize)
+    if unit:
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: _axis_value(v, unit)))
+        ax.yaxis.set_major_locator(mticker.MaxNLocator(5))
+    ax.grid(axis="x", visible=False)
+    ax.set_title(title or kpi_name(kpi), loc="left", fontsize=fontsize + 2)
+    return ax
+
+
+def trend_panels(history, kpi_ids, colors: dict[str, str], quarter: str, title: str,
+                 names: dict[str, str] | None = None, columns: int = 2,
+                 n: int = TREND_WINDOW) -> Figure:
+    """Small multiples of :func:`kpi_trend`, one panel per KPI of ``kpi_ids`` that has a
+    value in the window (the others are left out), with one legend of the segments.
+
+    Returns
+    -------
+    The :class:`matplotlib.figure.Figure`.
+    """
+    from segreport.kpis.context import quarters_back
+    from segreport.kpis.panel import QUARTER
+
+    labels = {quarters_back(quarter, k) for k in range(n)}
+    window = history[history[QUARTER].isin(labels)]
+    shown = [k for k in kpi_ids if window.loc[window[C.KPI] == k, C.VALUE].notna().any()]
+    rows = max(1, math.ceil(len(shown) / columns))
+    fig = Figure(figsize=(WIDTH, 0.9 + 2.25 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for ax, kpi in zip(axes.flat, shown):
+        kpi_trend(window, kpi, colors, quarter, ax=ax, n=n, title=(names or {}).get(kpi))
+    for ax in list(axes.flat)[len(shown):]:
+        ax.set_visible(False)
+    segments = [s for s in dict.fromkeys(window[C.SEGMENT]) if s != C.ALL_SEGMENTS]
+    handles = [Line2D([], [], color=colors.get(s, ALL_COLOR), lw=2, label=s) for s in segments]
+    if C.ALL_SEGMENTS in set(window[C.SEGMENT]):
+        handles.append(Line2D([], [], color=ALL_COLOR, lw=1.4, ls="--", label="Whole unit"))
+    handles.append(Patch(color=REPORTED_SHADE, label="reported quarter"))
+    banded = window[window[C.KPI].isin(shown)][[C.CI_LOW, C.CI_HIGH]].notna().all(axis=1)
+    if banded.any():
+        handles.append(Patch(color="#bbbbbb", alpha=0.5, label="95% interval"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4),
+               frameon=False, fontsize=9)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=12, fontweight="bold")
+    return fig
+
+
+def sparkline_png(values, color: str, width: int = 72, height: int = 20) -> bytes:
+    """A tiny line chart of ``values`` (oldest first) as PNG bytes, drawn at twice
+    ``width`` × ``height`` pixels for sharp screens and print, the last value dotted;
+    missing values leave gaps. No axes: it shows the shape of the trend, the table beside it
+    gives the numbers. Drawn with Pillow, supersampled for smooth lines (a Matplotlib figure
+    per sparkline would cost ~25 ms, and a scorecard has dozens).
+    """
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    scale = 4  # supersampling of the 2x image
+    w, h = width * 2, height * 2
+    big = Image.new("RGB", (w * scale, h * scale), "white")
+    draw = ImageDraw.Draw(big)
+    ys = np.asarray(list(values), dtype="float64")
+    known = np.flatnonzero(~np.isnan(ys))
+    line, dot = 2.4 * scale, 3.4 * scale  # px in the 2x image: line width, dot radius
+    if len(known):
+        low, high = np.nanmin(ys), np.nanmax(ys)
+        span = high - low
+        pad = dot + scale
+        n = max(len(ys) - 1, 1)
+
+        def point(i: int) -> tuple[float, float]:
+            x = pad + (w * scale - 2 * pad) * i / n
+            y = (h * scale) / 2 if span == 0 else pad + (h * scale - 2 * pad) * (high - ys[i]) / span
+            return x, y
+
+        run: list[tuple[float, float]] = []
+        for i in range(len(ys)):
+            if np.isnan(ys[i]):
+                if len(run) > 1:
+                    draw.line(run, fill=color, width=round(line), joint="curve")
+                run = []
+            else:
+                run.append(point(i))
+        if len(run) > 1:
+            draw.line(run, fill=color, width=round(line), joint="curve")
+        x, y = point(int(known[-1]))
+        draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=color)
+    raw = io.BytesIO()
+    big.resize((w, h), Image.Resampling.LANCZOS).save(raw, format="PNG")
+    return compact_png(raw.getvalue(), colors=32)
+
+
+def compact_png(data: bytes, colors: int = 256) -> bytes:
+    """``data`` (a PNG) re-encoded with a palette of at most ``colors`` colours (median cut,
+    no dithering): charts are flat colours and their anti-aliased edges, so they look the
+    same (white stays white) at about a third of the bytes; the report's HTML carries every
+    chart inline."""
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    out = io.BytesIO()
+    image.quantize(colors=colors, method=Image.Quantize.MEDIANCUT,
+                   dither=Image.Dither.NONE).save(out, format="PNG", compress_level=9)
+    return out.getvalue()
+
+
+def figure_png(fig: Figure, **kwargs) -> str | None:
+    """The notebook's PNG of ``fig`` (as IPython's inline backend draws it, ``kwargs``
+    passed on to it) made compact by :func:`compact_png`, base64-encoded; ``None`` for an
+    empty figure."""
+    import base64
+
+    from IPython.core.pylabtools import print_figure
+
+    data = print_figure(fig, fmt="png", **kwargs)
+    return None if data is None else base64.b64encode(compact_png(data)).decode("ascii")
+
+
+def use_compact_png(**kwargs) -> None:
+    """Show every Figure in the running notebook as :func:`figure_png` (after the
+    ``%config InlineBackend`` lines, which would replace it); outside IPython, nothing."""
+    from functools import partial
+
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(
+            Figure, partial(figure_png, **kwargs))

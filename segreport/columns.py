@@ -171,10 +171,15 @@ CI_LOW = "ci_low"
 CI_HIGH = "ci_high"
 SMALL_SAMPLE = "small_sample"
 PREVIOUS_VALUE = "previous_value"  # the same KPI and segment in the previous quarter
+TARGET = "target"  # the params' target for the row (NaN: none; segreport.kpis.targets)
+STATUS = "status"  # "on track", "off track", or "" without a target or a value
+ON_TRACK, OFF_TRACK = "on track", "off track"
+QUARTER = "quarter"  # kpi_history.csv: the quarter of the row (period: the report's)
 KPI_FRAME_COLUMNS = (KPI, SEGMENT, VALUE, NUMERATOR, DENOMINATOR, UNIT, BAND, NOTE, CI_LOW,
                      CI_HIGH, SMALL_SAMPLE)
 KPI_CSV_COLUMNS = (KPI, PERIOD, BUSINESS_UNIT, SEGMENT, VALUE, NUMERATOR, DENOMINATOR, UNIT, BAND,
-                   CI_LOW, CI_HIGH, SMALL_SAMPLE, PREVIOUS_VALUE)
+                   CI_LOW, CI_HIGH, SMALL_SAMPLE, PREVIOUS_VALUE, TARGET, STATUS)
+KPI_HISTORY_COLUMNS = (QUARTER,) + KPI_CSV_COLUMNS
 
 ALL_SEGMENTS = "All"
 UNSEGMENTED = "Unsegmented"

@@ -36,6 +36,7 @@ from segreport.engine.options import (
     check_spark_master,
 )
 from segreport.errors import ConfigError, clip
+from segreport.kpis.targets import check_targets
 from segreport.period import Period
 
 #: Largest params file read (a real one is a few hundred bytes).
@@ -83,6 +84,11 @@ class ReportParams(BaseModel):
     # spark_master: local[*], local[N], spark://host:port or Spark Connect sc://host:port).
     engine: str = DEFAULT_ENGINE
     spark_master: str = DEFAULT_SPARK_MASTER
+    # KPI id -> target, optionally per segment and business unit (segreport.kpis.targets);
+    # the names are checked against the data once it is described (pipeline.check_request).
+    targets: dict[str, Any] = Field(default_factory=dict)
+    # The analyst's notes: {commentary_dir}/{period}/{unit folder}.md (segreport.report.commentary)
+    commentary_dir: str = "commentary"
 
     @field_validator("period", mode="before")
     @classmethod
@@ -104,7 +110,7 @@ class ReportParams(BaseModel):
             raise ValueError("must be a whole number of days, e.g. 365")
         return value
 
-    @field_validator("data_dir", "output_dir")
+    @field_validator("data_dir", "output_dir", "commentary_dir")
     @classmethod
     def _folder(cls, value: str) -> str:
         if not value.strip():
@@ -150,6 +156,11 @@ class ReportParams(BaseModel):
                         f"{col.name!r}, which is read as {col.name!r} itself; map {col.name!r} "
                         "to another column of your file too")
         return value
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _targets(cls, value: Any) -> dict[str, Any]:
+        return check_targets(value)
 
     @field_validator("data_source", mode="before")
     @classmethod
@@ -438,6 +449,9 @@ def _problem(err: Any, source: Callable[[str], str]) -> str:
         close = difflib.get_close_matches(name, ReportParams.model_fields, n=1)
         msg = ("unknown parameter" + (f" (did you mean '{close[0]}'?)" if close else "")
                + f"; known ones: {', '.join(ReportParams.model_fields)}")
+    if err["loc"] and msg.startswith(f"{name}."):  # the validator named the entry at fault
+        entry, msg = msg.split(": ", 1)
+        return f"{source(str(err['loc'][0]))}: parameter '{entry}': {msg}"
     if err["loc"]:
         value = err.get("input")
         shown = clip(mask_password(repr(value)))

@@ -22,6 +22,12 @@ class ConfigError(SegreportError):
     """A parameter is missing, unknown or invalid."""
 
 
+class EngineError(SegreportError):
+    """The engine computing the report failed for a reason outside the data and the code:
+    it ran out of memory, could not read or write a file, or lost its database
+    connection. The message says what failed and what to do."""
+
+
 class DataError(SegreportError):
     """The input data breaks the data contract."""
 

@@ -44,3 +44,30 @@ def format_value(value: float, unit: str, compact: bool = False, signed: bool = 
     if unit.startswith("index"):
         return f"{_shown(value, 1):.1f}"
     return f"{_shown(value, 2):,.2f}"
+
+
+def format_change(value: float, unit: str) -> str:
+    """A change of a KPI, signed, in the KPI's own unit: percentage points for rates and
+    points for scores (``+1.2 pts``), ``+1,234`` for counts, compact amounts from 10,000
+    (``+417.1k``), ``+0.2 mo``; ``—`` when it is not defined.
+
+    Examples
+    --------
+    >>> format_change(94.4 - 94.2, "%"), format_change(-1234.0, "customers")
+    ('+0.2 pts', '-1,234')
+    >>> format_change(417149.0, "currency"), format_change(1.43, "currency per order")
+    ('+417.1k', '+1.43')
+    """
+    if is_missing(value):
+        return MISSING
+    if unit in ("%", "points"):
+        return f"{_shown(value, 1):+.1f} pts"
+    if unit.startswith("currency") and abs(value) >= 1e4:
+        return ("+" if value >= 0 else "-") + format_money(abs(value))
+    if unit in ("customers", "orders", "currency", "segments"):
+        return f"{_shown(value, 0):+,.0f}"
+    if unit == "months":
+        return f"{_shown(value, 1):+.1f} mo"
+    if unit.startswith("index"):
+        return f"{_shown(value, 1):+.1f}"
+    return f"{_shown(value, 2):+,.2f}"

@@ -34,10 +34,11 @@ from pathlib import Path
 import pandas as pd
 
 from segreport import columns as C
-from segreport.data.quarterly import parse_quarter
+from segreport.data.quarterly import parse_quarter, quarter_label
 from segreport.data.read import DatasetInfo
-from segreport.errors import ConfigError
-from segreport.kpis.report import RFM, check_segment_by, segment_names
+from segreport.errors import ConfigError, DataError
+from segreport.kpis.report import RFM, check_segment_by, check_targets_in, segment_names
+from segreport.kpis.targets import with_targets
 from segreport.period import Period
 
 PANEL_FILE = "kpi_panel.parquet"
@@ -72,10 +73,16 @@ class Prepared:
 
 
 def check_request(info: DatasetInfo, first_order, last_order, periods: list[str],
-                  business_unit: str = "", segment_by: str = C.SEGMENT) -> None:
+                  business_unit: str = "", segment_by: str = C.SEGMENT,
+                  targets: dict | None = None) -> None:
     """Reject a period the orders do not reach, an unknown business unit or segment_by,
-    with the messages of the reference checks."""
-    from segreport.data.facts import check_period_reached, no_customers_for_unit, unit_not_found
+    with the messages of the reference checks, and targets naming a segment or unit the
+    data does not have."""
+    from segreport.data.facts import (
+        check_period_reached,
+        no_customers_for_unit,
+        unit_not_found,
+    )
 
     for label in periods:
         check_period_reached(Period.parse(label), first_order, last_order,
@@ -87,6 +94,7 @@ def check_request(info: DatasetInfo, first_order, last_order, periods: list[str]
             raise unit_not_found(business_unit, info.user_column(C.CUSTOMERS, C.BUSINESS_UNIT),
                                  info.file_of(C.CUSTOMERS), info.units)
     check_segment_by(info, segment_by)
+    check_targets_in(info, targets, segment_by)
 
 
 def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
@@ -94,8 +102,11 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
             password_env: str = "SEGREPORT_DB_PASSWORD", active_window_days: int = 365,
             segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0,
             max_unknown_customer_pct: float | None = None, engine: str = "duckdb",
-            spark_master: str = "local[*]") -> Prepared:
+            spark_master: str = "local[*]", targets: dict | None = None) -> Prepared:
     """Check the source and write everything the reports of ``periods`` need to ``folder``.
+
+    ``targets`` (the params' ``targets:``) are checked against the data's segments and
+    units before any work; they change no number, so nothing of them is written.
 
     ``engine`` (``duckdb`` or ``pyspark``) and ``spark_master`` say where a folder of files
     is computed; a PostgreSQL ``data_source`` is computed in PostgreSQL (see
@@ -105,20 +116,31 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
     ------
     DataError, ConfigError
         bad input, with the message naming file, column and values (nothing is written).
+    EngineError
+        the engine failed (out of memory, a file it could not read or write, a lost
+        database connection), with what to do.
     """
     from segreport.engine import open_engine
+    from segreport.engine.tables import engine_failure
 
     data = open_engine(data_source, columns, tables, password_env, engine, spark_master,
                        max_unknown_customer_pct=max_unknown_customer_pct)
     try:
         return _prepare(folder, data, periods, business_unit, active_window_days, segment_by,
-                        gross_margin_pct)
+                        gross_margin_pct, targets)
+    except (DataError, ConfigError):
+        raise
+    except Exception as exc:
+        failure = engine_failure(exc, data.con, data.info.data_dir)
+        if failure is None:
+            raise
+        raise failure from exc
     finally:
         data.close()
 
 
 def _prepare(folder, data, periods, business_unit, active_window_days, segment_by,
-             gross_margin_pct) -> Prepared:
+             gross_margin_pct, targets=None) -> Prepared:
     from segreport.engine import panel as P
     from segreport.engine.tables import materialize
     from segreport.kpis.panel import kpi_panel
@@ -127,7 +149,8 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
     span = orders.aggregate(lo=orders[C.ORDER_DATE].min(), hi=orders[C.ORDER_DATE].max()).execute()
     first_order, last_order = pd.Timestamp(span["lo"].iloc[0]), pd.Timestamp(span["hi"].iloc[0])
     periods = sorted({Period.parse(p).label for p in periods})
-    check_request(data.info, first_order, last_order, periods, business_unit, segment_by)
+    check_request(data.info, first_order, last_order, periods, business_unit, segment_by,
+                  targets)
     check_orders_in(data, periods, first_order, last_order)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -212,12 +235,12 @@ def source_fingerprint(data_source: str | Path, **settings) -> str | None:
 
 
 def prepare_cached(data_source: str | Path, periods: list[str], business_unit: str = "",
-                   keep: int = 6, **settings) -> Prepared:
+                   keep: int = 6, targets: dict | None = None, **settings) -> Prepared:
     """:func:`prepare`, or the folder it wrote before for the same source files, settings
     and code (see :func:`source_fingerprint`). New folders are written under a temporary
     name and renamed into place; the ``keep`` most recent are kept. Every business unit is
-    prepared, so the folder serves the report of any unit; the period, unit and
-    ``segment_by`` are checked against the data each time."""
+    prepared, so the folder serves the report of any unit; the period, unit,
+    ``segment_by`` and the names in ``targets`` are checked against the data each time."""
     periods = sorted({Period.parse(p).label for p in periods})
     fingerprint = source_fingerprint(data_source, periods=periods, **_settings(**settings))
     root = cache_root()
@@ -225,7 +248,8 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         folder = Path(tempfile.mkdtemp(prefix="uncached-", dir=root))
         try:
-            prepared = prepare(folder, data_source, periods, business_unit, **settings)
+            prepared = prepare(folder, data_source, periods, business_unit, targets=targets,
+                               **settings)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -235,13 +259,14 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
     if (final / INFO_FILE).is_file():
         info, meta = read_info(final)
         check_request(info, pd.Timestamp(meta["first_order"]), pd.Timestamp(meta["last_order"]),
-                      periods, business_unit, settings.get("segment_by", C.SEGMENT))
+                      periods, business_unit, settings.get("segment_by", C.SEGMENT), targets)
         os.utime(final)
         return Prepared(final, info, meta["periods"])
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     work = Path(tempfile.mkdtemp(prefix=".new-", dir=root))
     try:
-        prepared = prepare(work, data_source, periods, business_unit, **settings)
+        prepared = prepare(work, data_source, periods, business_unit, targets=targets,
+                           **settings)
         os.replace(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -325,18 +350,27 @@ def _read_unit(path: Path, unit: str, **kwargs) -> pd.DataFrame:
 
 def load_quarter(folder: str | Path, period: str, business_unit: str = "",
                  segment_by: str = C.SEGMENT, predictive: bool = True,
-                 clv_horizon_months: int = 12, clv_discount_rate: float = 0.10):
+                 clv_horizon_months: int = 12, clv_discount_rate: float = 0.10,
+                 targets: dict | None = None):
     """Everything the notebook shows for one quarter and unit, read from a prepared folder.
 
     Returns a :class:`segreport.kpis.report.Quarter` whose ``kpis`` hold last quarter's
     values in ``previous_value`` and whose ``history`` holds the unit's KPI panel (every
-    quarter of the window).
+    quarter of the window; :func:`window_quarters` are those a report shows). Both have
+    ``target`` and ``status`` (:func:`segreport.kpis.targets.with_targets`; the same
+    ``targets`` for every quarter).
     """
     from segreport.charts import segment_colors
     from segreport.data.quarterly import cohort_retention_from_counts
     from segreport.kpis import ids
     from segreport.kpis.panel import quarter_kpis_from_panel
-    from segreport.kpis.report import Quarter, behaviour_of, missing_for, predicted_clv_of, with_previous
+    from segreport.kpis.report import (
+        Quarter,
+        behaviour_of,
+        missing_for,
+        predicted_clv_of,
+        with_previous,
+    )
     from segreport.kpis.segmentation import segmentation_kpis
 
     folder = Path(folder)
@@ -344,7 +378,7 @@ def load_quarter(folder: str | Path, period: str, business_unit: str = "",
     p = Period.parse(period)
     if meta["reference"]:
         return _load_reference(folder, info, p, business_unit, segment_by, predictive,
-                               clv_horizon_months, clv_discount_rate)
+                               clv_horizon_months, clv_discount_rate, targets)
     panel = pd.read_parquet(folder / PANEL_FILE)
     history = panel[panel[C.BUSINESS_UNIT] == business_unit].reset_index(drop=True)
     kpis = quarter_kpis_from_panel(panel, p.label, business_unit)
@@ -364,18 +398,41 @@ def load_quarter(folder: str | Path, period: str, business_unit: str = "",
         predicted, fit = predicted_clv_of(summary, facts, clv_horizon_months, clv_discount_rate,
                                           cache_root().parent / "clv")
         frames.append(with_previous(predicted, None))
-    kpis = pd.concat(frames, ignore_index=True)
+    kpis = with_targets(pd.concat(frames, ignore_index=True), targets, business_unit)
     all_ids = list(dict.fromkeys(list(ids.BASE_KPIS) + list(ids.VALUE_KPIS) + list(ids.VOICE_KPIS)))
     q = Quarter(p, business_unit, facts, prev_facts, kpis, behave, missing_for(info, all_ids),
                 segment_colors(segment_names(info, segment_by)), fit)
-    q.history, q.info = history, info
+    q.history, q.info = with_targets(history, targets, business_unit), info
     return q
+
+
+def window_quarters(period: str) -> list[str]:
+    """The quarters a report of ``period`` shows: the :data:`HISTORY_QUARTERS` before it
+    (the same quarter a year earlier among them) and ``period`` itself, oldest first.
+
+    Examples
+    --------
+    >>> window_quarters("2026Q3")[0], window_quarters("2026Q3")[-1], len(window_quarters("2026Q3"))
+    ('2024Q3', '2026Q3', 9)
+    """
+    last = parse_quarter(period)
+    return list(quarter_label(range(last - HISTORY_QUARTERS, last + 1)))
+
+
+_KEPT = "kept_"
 
 
 def behaviour_file(period: str, business_unit: str) -> str:
     """Where a prepared folder keeps a unit's behaviour groups of ``period`` once made."""
     unit = hashlib.sha256(business_unit.encode("utf-8")).hexdigest()[:16]
-    return f"behaviour_{period}_{unit}.pickle"
+    return f"{_KEPT}behaviour_{period}_{unit}.pickle"
+
+
+def prepared_files(folder: str | Path) -> list[Path]:
+    """The files :func:`prepare` wrote to ``folder`` (not what reports kept there since:
+    it is derived from them), sorted."""
+    return sorted(p for p in Path(folder).rglob("*")
+                  if p.is_file() and not p.name.startswith((_KEPT, ".")))
 
 
 def _behaviour_kept(folder: Path, p: Period, business_unit: str, make):
@@ -400,13 +457,14 @@ def _behaviour_kept(folder: Path, p: Period, business_unit: str, make):
 
 
 def _load_reference(folder: Path, info: DatasetInfo, p: Period, business_unit: str,
-                    segment_by: str, predictive: bool, horizon: int, rate: float):
+                    segment_by: str, predictive: bool, horizon: int, rate: float,
+                    targets: dict | None = None):
     from segreport.data.cache import read_validated
     from segreport.kpis.report import build_quarter
 
     ds = read_validated(folder / REFERENCE_DIR)
     q = build_quarter(ds, p.label, business_unit, segment_by=segment_by, predictive=predictive,
-                      clv_horizon_months=horizon, clv_discount_rate=rate)
+                      clv_horizon_months=horizon, clv_discount_rate=rate, targets=targets)
     q.history, q.info = pd.DataFrame(), info
     return q
 
@@ -418,21 +476,22 @@ def load_report(data_dir: str, period: str, business_unit: str = "", columns: di
                 predictive_clv: bool = True, clv_horizon_months: int = 12,
                 clv_discount_rate: float = 0.10, prepared_data: str = "",
                 max_unknown_customer_pct: float | None = 1.0, engine: str = "duckdb",
-                spark_master: str = "local[*]"):
+                spark_master: str = "local[*]", targets: dict | None = None):
     """The notebook's one call: :func:`load_quarter` from ``prepared_data`` (as ``segreport
     run`` and ``batch`` pass it), else from a folder prepared here and now (JupyterLab),
     on ``engine``."""
     folder = Path(prepared_data) if prepared_data else None
     if folder is None or not (folder / INFO_FILE).is_file():
         folder = prepare_cached(data_source or data_dir, [period], business_unit,
-                                columns=columns, tables=tables, password_env=password_env,
+                                targets=targets, columns=columns, tables=tables,
+                                password_env=password_env,
                                 active_window_days=active_window_days, segment_by=segment_by,
                                 gross_margin_pct=gross_margin_pct,
                                 max_unknown_customer_pct=max_unknown_customer_pct,
                                 engine=engine, spark_master=spark_master).folder
     return load_quarter(folder, period, business_unit, segment_by, predictive_clv,
-                        clv_horizon_months, clv_discount_rate)
+                        clv_horizon_months, clv_discount_rate, targets)
 
 
 __all__ = ["HISTORY_QUARTERS", "Prepared", "check_request", "load_quarter", "load_report",
-           "prepare", "read_info"]
+           "prepare", "read_info", "window_quarters"]

@@ -116,3 +116,49 @@ def test_a_reported_quarter_without_orders_is_refused_not_reported_as_zeros(tmp_
     for word in ("period 2026Q3", "no order is dated in it", "orders.csv",
                  "from 2026-01-20 to 2026-10-14"):
         assert word in message, f"{word!r} not in: {message}"
+
+
+def _customers_with(column: str, values: list):
+    """CUSTOMERS_CSV as a Parquet frame with a numeric profile column (checked in the
+    engine)."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"customer_id": ["c1", "c2", "c3"],
+                          "signup_date": pd.to_datetime(["2025-01-10", "2026-07-01",
+                                                         "2025-10-01"]),
+                          "segment": ["Gold", "Silver", "Gold"],
+                          "business_unit": ["Retail", "Online", "Retail"]})
+    frame[column] = values
+    return frame
+
+
+SURVEYS_MORE = "customer_id,response_date,nps,csat,aware,perceived_quality\n" \
+               "c1,2026-07-10,9,5,1,4\nc2,2026-08-01,7,4,0,3\n"
+RANGES = [
+    # Every documented range of the data contract, each broken once: (id, tables, words).
+    ("nps below 0", {"surveys": SURVEYS_CSV.replace("c1,2026-07-10,9,5", "c1,2026-07-10,-1,5")},
+     ["surveys.csv", "column 'nps'", "from 0 to 10", "'-1'", "line 2"]),
+    ("aware above 1", {"surveys": SURVEYS_MORE.replace("7,4,0,3", "7,4,2,3")},
+     ["surveys.csv", "column 'aware'", "from 0 to 1", "'2'", "line 3"]),
+    ("perceived quality of 0", {"surveys": SURVEYS_MORE.replace("9,5,1,4", "9,5,1,0")},
+     ["surveys.csv", "column 'perceived_quality'", "from 1 to 5", "'0'", "line 2"]),
+    ("negative retention spend", {"marketing_spend": SPEND_CSV.replace("1000,200", "1000,-3")},
+     ["marketing_spend.csv", "column 'retention_spend'", "(0 or more)", "'-3'", "line 2"]),
+    ("negative segmentation cost", {"segmentation_costs": "period,cost\n2026Q3,-10\n"},
+     ["segmentation_costs.csv", "column 'cost'", "(0 or more)", "'-10'", "line 2"]),
+    ("negative age", {"customers": CUSTOMERS_CSV.replace(
+        "business_unit\n", "business_unit,age\n").replace("Retail\n", "Retail,40\n", 1)
+        .replace("Online\n", "Online,-4\n").replace("Gold,Retail\n", "Gold,Retail,30\n")},
+     ["customers.csv", "column 'age'", "(0 or more)", "'-4'", "line 3"]),
+    ("negative income in Parquet", {"customers": _customers_with("income", [1.0, -5.0, 2.0])},
+     ["customers.parquet", "column 'income'", "(0 or more)", "-5", "row 2"]),
+]
+
+
+@pytest.mark.parametrize("case, tables, words", RANGES, ids=[c[0] for c in RANGES])
+def test_every_documented_range_is_enforced(tmp_path, capsys, case, tables, words):
+    content = {"orders": ORDERS_CSV, "customers": CUSTOMERS_CSV} | tables
+    data = make_data(tmp_path, **content)
+    message = run_bad(tmp_path, capsys, write_params(tmp_path, data))
+    for word in words:
+        assert word in message, f"{word!r} not in: {message}"

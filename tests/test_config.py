@@ -33,6 +33,8 @@ DEFAULTS = {
     "password_env": "SEGREPORT_DB_PASSWORD",
     "engine": "duckdb",
     "spark_master": "local[*]",
+    "targets": {},
+    "commentary_dir": "commentary",
 }
 
 
@@ -76,7 +78,9 @@ def test_values_from_the_file_replace_the_defaults(tmp_path):
              "predictive_clv": False, "clv_horizon_months": 24, "clv_discount_rate": 0.08,
              "email": {"sender": "a@example.com"}, "data_source": "", "tables": {},
              "password_env": "SEGREPORT_DB_PASSWORD", "engine": "pyspark",
-             "spark_master": "spark://spark-master:7077"}
+             "spark_master": "spark://spark-master:7077",
+             "targets": {"retention_rate": 93.0, "cac": {"Retail": {"Premium": 150.0}}},
+             "commentary_dir": "notes"}
     params = load_params(write_params(tmp_path, given))
     assert params.model_dump() == given
     assert params.unit_label == "Retail"

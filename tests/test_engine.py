@@ -167,3 +167,119 @@ def test_orders_alone_give_the_reference_report(sample, tmp_path):
     reference = build_quarter(read_dataset(tmp_path / "data"), PERIOD, predictive=False)
     assert_same_kpis(reference.kpis, load_quarter(tmp_path / "prepared", PERIOD,
                                                   predictive=False).kpis)
+
+
+# --- a unit's own rows -------------------------------------------------------------------
+
+UNITS_CUSTOMERS = """\
+customer_id,signup_date,segment,business_unit
+c1,2025-01-10,Gold,Retail
+c2,2025-02-10,,Retail
+c3,2025-03-10,Silver,Online
+c4,2025-04-10,Gold,
+"""
+UNITS_ORDERS = """\
+order_id,customer_id,order_date,amount
+o1,c1,2026-07-05,100
+o1,c1,2026-07-05,100
+o2,c2,2026-07-06,50
+o3,c3,2026-08-01,20
+o4,c3,2026-08-02,30
+o5,c4,2026-08-03,40
+o6,zz,2026-08-04,99
+"""
+UNITS_SURVEYS = """\
+customer_id,response_date,nps,csat
+c1,2026-07-10,9,5
+c3,2026-07-11,7,4
+c3,2026-08-11,8,4
+c4,2026-08-12,6,3
+zz,2026-08-13,10,5
+"""
+UNITS_SPEND = """\
+period,segment,acquisition_spend,retention_spend,business_unit
+2026Q3,Gold,100,10,Retail
+2026Q3,Silver,100,10,Retail
+2026Q3,Silver,50,5,Online
+"""
+# Worked by hand (an empty business unit reads 'Unassigned'; zz is no customer, so its
+# order and survey answer belong to no unit):
+#   Retail: customers c1, c2 = 2, of which c2 has no segment = 1; orders o1, o1 (the exact
+#           copy), o2 = 3 rows as read, 1 of them a duplicate; surveys c1 = 1; spend 2 rows.
+#   Online: customers c3 = 1; orders o3, o4 = 2; surveys c3, c3 = 2; spend 1 row.
+#   Unassigned: customers c4 = 1, without a unit = 1; orders o5 = 1; surveys c4 = 1;
+#           spend 0 rows.
+# The whole dataset: 4 customers, 7 order rows (1 duplicate, 1 of no customer), 5 surveys.
+UNIT_ROWS = {
+    "Retail": {"customers": 2, "customers_no_segment": 1, "customers_no_unit": 0,
+               "orders": 3, "orders_duplicates": 1, "surveys": 1, "marketing_spend": 2},
+    "Online": {"customers": 1, "customers_no_segment": 0, "customers_no_unit": 0,
+               "orders": 2, "orders_duplicates": 0, "surveys": 2, "marketing_spend": 1},
+    "Unassigned": {"customers": 1, "customers_no_segment": 0, "customers_no_unit": 1,
+                   "orders": 1, "orders_duplicates": 0, "surveys": 1, "marketing_spend": 0},
+}
+
+
+@pytest.fixture
+def units_data(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name, text in (("customers", UNITS_CUSTOMERS), ("orders", UNITS_ORDERS),
+                       ("surveys", UNITS_SURVEYS), ("marketing_spend", UNITS_SPEND)):
+        (folder / f"{name}.csv").write_text(text)
+    return folder
+
+
+def test_each_unit_counts_only_its_own_rows_on_both_paths(units_data, tmp_path):
+    from segreport.pipeline import read_info
+
+    reference = read_dataset(units_data, max_unknown_customer_pct=50).info()
+    data = open_engine(units_data, max_unknown_customer_pct=50)
+    assert data.checked_in_engine
+    assert reference.unit_rows == UNIT_ROWS
+    assert data.info.unit_rows == UNIT_ROWS
+    prepare(tmp_path / "prepared", units_data, [PERIOD], max_unknown_customer_pct=50)
+    assert read_info(tmp_path / "prepared")[0].unit_rows == UNIT_ROWS
+
+
+def test_a_units_data_quality_section_shows_its_rows_and_nothing_of_no_unit(units_data):
+    from segreport.report import sections
+
+    info = open_engine(units_data, max_unknown_customer_pct=50).info
+    notes = [(q.table, q.file, q.rows_read, q.rows_dropped, q.note)
+             for q in info.quality_for("Retail")]
+    assert notes == [
+        ("orders", "orders.csv", 3, 0, ""),
+        ("customers", "customers.csv", 2, 0, ""),
+        ("marketing_spend", "marketing_spend.csv", 2, 0, ""),
+        ("surveys", "surveys.csv", 1, 0, ""),
+        ("customers", "customers.csv", 2, 0,
+         "1 customers without segment: reported as 'Unassigned'"),
+        ("orders", "orders.csv", 3, 1, "exact duplicate rows dropped")]
+    facts = pd.DataFrame({C.ACQUIRED_AT: pd.to_datetime(["2025-01-10", "2025-02-10"])})
+    retail = sections.data_quality(info, facts, "Retail").data
+    every = sections.data_quality(info, facts, "").data
+    assert "zz" in every and "zz" not in retail and "net amount" not in retail
+    # the whole dataset's 7 order rows, 4 customers and 5 survey answers stay out of it
+    assert ">7<" in every and ">7<" not in retail and ">4<" not in retail
+    assert ">5<" not in retail
+    assert "Business unit Retail: 2 customers in the report" in retail
+
+
+def test_a_period_table_without_a_unit_column_says_its_rows_apply_to_every_unit(units_data):
+    (units_data / "marketing_spend.csv").write_text(
+        "period,segment,acquisition_spend,retention_spend\n2026Q3,Gold,100,10\n")
+    for info in (read_dataset(units_data, max_unknown_customer_pct=50).info(),
+                 open_engine(units_data, max_unknown_customer_pct=50).info):
+        spend = [q for q in info.quality_for("Online") if q.table == "marketing_spend"]
+        assert [(q.rows_read, q.note) for q in spend] == [
+            (1, "no business_unit column: its rows apply to every unit")]
+
+
+def test_sample_units_count_alike_on_both_paths(sample):
+    data_dir, _, ds = sample
+    got = open_engine(data_dir).info.unit_rows
+    assert got == ds.info().unit_rows
+    # every customer and every order belongs to exactly one unit
+    assert sum(r["customers"] for r in got.values()) == len(ds.customers)
+    assert sum(r["orders"] for r in got.values()) == len(ds.orders)

@@ -140,8 +140,8 @@ def test_real_report_prints_to_a_multi_page_a4_pdf(tmp_path, tiny_report):
     text = pdf_text(pdf)
     assert "Customer segment report" in text and "2026Q3" in text
     assert {"Gold", "Silver", "Bronze"} <= set(text.split())
-    # The 12-column scorecard fits the page: its last column (share of sales, 100.0% for
-    # the whole unit) is printed on page 1, not clipped off to the right.
+    # The scorecard's KPI blocks (two to a row) fit the page: the last one (share of sales,
+    # 100.0% for the whole unit) is printed on page 1, not clipped off to the right.
     first = pdf_text(pdf, 1)
     assert "Executive scorecard" in first and "100.0%" in first
     # The appendix is printed; it follows on, with no page of its own that would leave the

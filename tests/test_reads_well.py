@@ -8,8 +8,6 @@ made once for the module, with its PDF; like tests/test_pdf.py these tests need 
 """
 from __future__ import annotations
 
-import io
-import random
 import re
 import shutil
 import subprocess
@@ -19,12 +17,10 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from PIL import Image, ImageChops, ImageDraw
 
 from segreport.cli import main
 from segreport.data.sample import generate_sample
 from segreport.report.email import BODY_HTML_LIMIT, EmailSettings, build_message
-from segreport.report.render import PALETTE_TOLERANCE, compact_png
 
 INSTALL = "run `make pdf-deps` (apt-get install chromium poppler-utils)"
 #: The 300-customer sample prints on 16 A4 pages (22 before charts were printed smaller
@@ -111,44 +107,6 @@ def test_the_html_report_with_every_chart_stays_small(report):
     assert html.stat().st_size <= HTML_LIMIT
     text = html.read_text(encoding="utf-8")
     assert text.count("<img") >= 15  # every chart is still in it
-
-
-def chart_like(width: int = 600, height: int = 300) -> Image.Image:
-    """Flat colours with anti-aliased edges and text, like a matplotlib chart."""
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
-    for i, color in enumerate(["#0173b2", "#de8f05", "#029e73", "#d55e00"]):
-        draw.rectangle([60, 20 + 60 * i, 60 + 110 * (i + 1), 60 + 60 * i], fill=color)
-        draw.text((70 + 110 * (i + 1), 30 + 60 * i), f"+{i + 1}.5%", fill="#222222")
-    small = image.resize((width // 2, height // 2), Image.Resampling.LANCZOS)
-    return small.resize((width, height), Image.Resampling.BICUBIC)
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
-def test_a_chart_is_stored_smaller_with_no_pixel_moved_past_the_tolerance():
-    original = chart_like().convert("RGBA")  # matplotlib's PNGs are RGBA, fully opaque
-    data = png_bytes(original)
-    compact = compact_png(data)
-    assert len(compact) < len(data)
-    again = Image.open(io.BytesIO(compact))
-    assert again.size == original.size and again.mode == "P"
-    changed = ImageChops.difference(original.convert("RGB"), again.convert("RGB"))
-    worst = max(high for _, high in changed.getextrema())
-    assert worst <= PALETTE_TOLERANCE
-
-
-def test_images_a_palette_would_change_visibly_are_kept_as_they_are():
-    colourful = Image.frombytes("RGB", (200, 100), random.Random(0).randbytes(200 * 100 * 3))
-    photo = png_bytes(colourful)
-    assert compact_png(photo) is photo
-    see_through = png_bytes(Image.new("RGBA", (50, 50), (255, 0, 0, 128)))
-    assert compact_png(see_through) is see_through
-    assert compact_png(b"not a png") == b"not a png"
 
 
 # --- the e-mail -------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ def test_run_writes_notebook_html_and_kpis_with_the_hand_computed_numbers(tmp_pa
     kpis = pd.read_csv(folder / "kpis.csv")
     assert list(kpis.columns) == ["kpi", "period", "business_unit", "segment", "value",
                                   "numerator", "denominator", "unit", "band", "ci_low",
-                                  "ci_high", "small_sample", "previous_value"]
+                                  "ci_high", "small_sample", "previous_value", "target",
+                                  "status"]
     value = {(r.segment, r.kpi): r.value for r in kpis.itertuples()}
     # Q3 2026 = [2026-07-01, 2026-10-01), window 365 days.
     # S: A (order 2026-01-10) and B (order 2026-03-01) -> 2; C signed up 2026-08-01 -> not in S.

@@ -59,7 +59,8 @@ SECTION_OF = {
     C.SURVEYS: "Voice of the customer",
     C.SEGMENTATION_COSTS: "Segmentation efficiency",
 }
-SECTION_HEADINGS = ("Executive scorecard", "What happened in each segment", "Growth by segment",
+SECTION_HEADINGS = ("Executive scorecard", "What happened in each segment",
+                    "Trends over nine quarters", "Growth by segment",
                     "Customers gained and held", "Retention and churn", "Revenue mix",
                     "Customer value", "Voice of the customer", "Behavioural segments",
                     "How customers moved", "Cohort retention", "Segmentation efficiency",
@@ -180,8 +181,11 @@ def section(secs: dict[str, str], start: str) -> str:
 
 
 def chart_images(html: str) -> list[str]:
-    """The base64 data of every image drawn in the notebook's outputs (not the CSS's)."""
-    return re.findall(r"<img[^>]*\bsrc=[\"']data:image/png;base64,([A-Za-z0-9+/=]+)", html)
+    """The base64 data of every chart drawn in the notebook's outputs (not the CSS's images,
+    nor the scorecard's sparklines)."""
+    return [data for tag, data in re.findall(
+        r"(<img[^>]*\bsrc=[\"']data:image/png;base64,([A-Za-z0-9+/=]+)[^>]*>)", html)
+        if sections.SPARK_CLASS not in tag]
 
 
 def assert_names_table_and_columns(blocks: list[str], table: str) -> None:
@@ -322,6 +326,14 @@ def test_without_any_optional_table_the_rest_of_the_report_is_there(none_run):
     # cost drop out of the panel); the NPS, CSAT and survey panels give way to notes
     assert len(chart_images(section(secs, "Customer value"))) == 2
     assert chart_images(section(secs, "Voice of the customer")) == []
+    # the trends are drawn without the NPS and CSAT panels, and the note says why
+    trends = section(secs, "Trends over nine quarters")
+    assert len(chart_images(trends)) == 1
+    blocks = missing_blocks(trends)
+    assert len(blocks) == 1 and "NPS" in blocks[0] and "CSAT" in blocks[0]
+    assert_names_table_and_columns(blocks, C.SURVEYS)
+    # the scorecard carries a sparkline per KPI and segment
+    assert sections.SPARK_CLASS in section(secs, "Executive scorecard")
     assert "Traceback" not in html
 
 
@@ -434,6 +446,17 @@ def test_segment_by_rfm_cuts_by_rfm_segment_names(rfm_run):
     segments = set(read_kpis(folder)[C.SEGMENT]) - {C.ALL_SEGMENTS}
     assert segments <= set(RFM_SEGMENTS) | {NO_RECENT_ORDER}
     assert len(segments & set(RFM_SEGMENTS)) >= 3
+
+
+def test_segment_by_rfm_says_trends_are_unavailable_and_still_compares_with_last_quarter(rfm_run):
+    # RFM segments are recomputed each quarter on the reference path: no quarterly history
+    _, folder = rfm_run
+    secs = report_sections((folder / "segment_report.html").read_text(encoding="utf-8"))
+    trends = unescape(section(secs, "Trends over nine quarters"))
+    assert sections.NO_HISTORY in trends and not chart_images(trends)
+    scorecard = unescape(section(secs, "Executive scorecard"))
+    assert "changes on a year ago and trends are not available" in scorecard
+    assert sections.SPARK_CLASS not in scorecard and "vs last qtr" in scorecard
 
 
 @pytest.mark.parametrize("which", ["region", "rfm"])

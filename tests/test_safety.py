@@ -16,6 +16,7 @@ PDF is switched off.
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import json
 import os
@@ -191,6 +192,16 @@ def test_a_damaged_params_file_is_one_short_message_before_the_data_is_read(
     assert files_under(out) == []
 
 
+@pytest.mark.parametrize("levels, width", [(20, 10), (9, 100), (100, 2)])
+def test_an_alias_bomb_is_refused_in_well_under_a_second(tmp_path, levels, width):
+    params = tmp_path / "params.yaml"
+    params.write_text(alias_bomb(levels, width))
+    started = time.process_time()
+    with pytest.raises(ConfigError, match="more than 10,000 values"):
+        load_params(params, [])
+    assert time.process_time() - started < 1.0
+
+
 @pytest.mark.parametrize("item, expected", [
     ("period=" + "2" * 5000, ["--set", "parameter 'period'", "5,000 characters"]),
     ("active_window_days=3661", ["--set", "less than or equal to 3660"]),
@@ -283,6 +294,103 @@ def test_a_full_disk_leaves_the_previous_report_untouched(tmp_path, capsys, monk
     check(one_error(capsys, main(["run", "--params", str(params)])), "1 MB free")
     assert {p: p.read_bytes() for p in files_under(tmp_path / "out") if p.is_file()} == before
     assert [p for p in files_under(tmp_path / "out") if p.is_dir()] == [old.parent, old]
+
+
+def _fail_html_write(monkeypatch, out: Path, code: int) -> None:
+    """The HTML is half written when the disk fills up."""
+    real = Path.write_text
+
+    def write_text(self, data, *args, **kwargs):
+        if self.name == "segment_report.html":
+            real(self, data[: len(data) // 2], *args, **kwargs)
+            raise OSError(code, os.strerror(code))
+        return real(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+
+
+def _fail_record_write(monkeypatch, out: Path, code: int) -> None:
+    """The report's record (``.report.json``, written in one step) cannot be flushed."""
+    real = os.fsync
+
+    def fsync(fd):
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(out)):
+            raise OSError(code, os.strerror(code))
+        return real(fd)
+
+    monkeypatch.setattr(publish.os, "fsync", fsync)
+
+
+def _fail_publish(monkeypatch, out: Path, code: int) -> None:
+    """The finished report cannot be moved into place (after the old one was moved aside)."""
+    real = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if publish.STAGING in Path(src).parts and Path(dst).name == "All":
+            raise OSError(code, os.strerror(code), str(dst))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(publish.os, "replace", replace)
+
+
+def _fail_in_the_notebook(monkeypatch, out: Path, code: int) -> str:
+    """The notebook's own write of kpis.csv fails (in the kernel)."""
+    return f"raise OSError({code}, {os.strerror(code)!r})"
+
+
+FAILING_WRITES = {"the HTML": _fail_html_write, "the report record": _fail_record_write,
+                  "publishing": _fail_publish, "the notebook's kpis.csv": _fail_in_the_notebook}
+
+
+@pytest.mark.parametrize("code, why", [(errno.ENOSPC, "the disk is full"),
+                                       (errno.EACCES, "permission to write was taken away")])
+@pytest.mark.parametrize("point", list(FAILING_WRITES))
+def test_an_output_dir_that_fills_up_mid_run_leaves_the_previous_report_untouched(
+        tmp_path, capsys, monkeypatch, point, code, why):
+    out = tmp_path / "out"
+    old = out / PERIOD / "All"
+    old.mkdir(parents=True)
+    (old / "segment_report.html").write_text("the previous report")
+    (old / "kpis.csv").write_bytes(b"kpi,value\nrevenue,1\n")
+    before = {p: (p.read_bytes() if p.is_file() else None) for p in files_under(out)}
+    notebook = stand_in_notebook(tmp_path / "stand_in.ipynb")
+    cell = FAILING_WRITES[point](monkeypatch, out, code)
+    if cell:
+        nb = nbformat.read(str(notebook), as_version=4)
+        nb.cells[1].source = cell
+        nbformat.write(nb, str(notebook))
+    data = make_data(tmp_path / "data", ["Retail"])
+    params = write_params(tmp_path / "params.yaml", data_dir=str(data), output_dir=str(out))
+    status = main(["run", "--params", str(params), "--notebook", str(notebook)])
+    monkeypatch.undo()
+    message = one_error(capsys, status)
+    check(message, "parameter 'output_dir'", str(out), why, "previous report",
+          "unchanged")
+    after = {p: (p.read_bytes() if p.is_file() else None) for p in files_under(out)}
+    assert after == before  # byte for byte; no staging folder, no half-written file
+
+
+def test_a_failed_move_into_place_puts_the_previous_report_back(tmp_path, monkeypatch):
+    staging, final = tmp_path / "out" / publish.STAGING / "1-x", tmp_path / "out" / "All"
+    staging.mkdir(parents=True)
+    final.mkdir()
+    (staging / "new.html").write_text("new")
+    (final / "old.html").write_text("old")
+    _fail_publish(monkeypatch, tmp_path / "out", errno.ENOSPC)
+    with pytest.raises(OSError):
+        publish_dir(staging, final)
+    monkeypatch.undo()
+    assert [p.name for p in final.iterdir()] == ["old.html"]
+    assert sorted(p.name for p in final.parent.iterdir()) == [publish.STAGING, "All"]
+
+
+def test_a_write_error_outside_the_output_dir_is_not_blamed_on_it(tmp_path):
+    out = tmp_path / "out"
+    assert publish.is_output_error(OSError(errno.ENOSPC, "full"), out)
+    assert publish.is_output_error(OSError(errno.EACCES, "no", str(out / "a" / "b")), out)
+    assert not publish.is_output_error(OSError(errno.ENOSPC, "full", str(tmp_path / "cache")),
+                                       out)
+    assert not publish.is_output_error(OSError(errno.ENOENT, "gone"), out)
 
 
 # --------------------------------------------------------------------------- batch e-mail
@@ -416,6 +524,102 @@ def test_two_units_that_would_share_a_folder_are_refused_naming_both():
     check_folders(params, UNITS, PERIOD)  # distinct folders: no error
 
 
+# --------------------------------------------------------------------------- engine failures
+
+PG_URL = "postgresql+psycopg://analyst@db.internal:5432/crm"
+
+
+def _tiny_memory_limit(monkeypatch) -> dict:
+    """A real DuckDB memory limit too small for the smallest report."""
+    monkeypatch.setattr("segreport.engine.tables.DUCKDB_MEMORY_LIMIT", "256KB")
+    return {}
+
+
+def _full_temp_folder(monkeypatch) -> dict:
+    """DuckDB cannot write to its temporary folder while building the panel."""
+    import duckdb
+
+    def materialize(*args, **kwargs):
+        raise duckdb.IOException('IO Error: Could not write file "/tmp/segreport-duckdb-1/'
+                                 'duckdb_temp_storage-0.tmp": No space left on device')
+
+    monkeypatch.setattr("segreport.engine.tables.materialize", materialize)
+    return {}
+
+
+def _dropped_connection(monkeypatch) -> dict:
+    """PostgreSQL closes the connection half-way through the panel queries."""
+    import psycopg
+
+    class Opened:
+        con = None
+        info = type("Info", (), {"data_dir": PG_URL})()
+
+        def close(self):
+            pass
+
+    def lost(*args, **kwargs):
+        raise psycopg.OperationalError("consuming input failed: server closed the connection "
+                                       "unexpectedly\n\tThis probably means the server "
+                                       "terminated abnormally")
+
+    monkeypatch.setattr("segreport.engine.open_engine", lambda *a, **k: Opened())
+    monkeypatch.setattr("segreport.pipeline._prepare", lost)
+    monkeypatch.setenv("SEGREPORT_DB_PASSWORD", SECRET)
+    return {"data_source": PG_URL}
+
+
+ENGINE_FAILURES = [
+    # (case, set-up, expected words)
+    ("out of memory", _tiny_memory_limit,
+     ["DuckDB ran out of memory", "Out of Memory Error", "KiB of memory", "segreport-duckdb-",
+      "SEGREPORT_DUCKDB_MEMORY", "run again"]),
+    ("full temporary folder", _full_temp_folder,
+     ["DuckDB could not read or write a file", "No space left on device", "free space"]),
+    ("dropped PostgreSQL connection", _dropped_connection,
+     ["PostgreSQL failed", "analyst@db.internal:5432/crm", "server closed the connection",
+      "Check that the server is up"]),
+]
+
+
+@pytest.mark.parametrize("case, setup, words", ENGINE_FAILURES,
+                         ids=[c[0] for c in ENGINE_FAILURES])
+def test_an_engine_failure_is_one_message_saying_what_to_do(tmp_path, capsys, monkeypatch,
+                                                            case, setup, words):
+    data = make_data(tmp_path / "data", ["Retail"])
+    params = write_params(tmp_path / "params.yaml", data_dir=str(data),
+                          output_dir=str(tmp_path / "out"), **setup(monkeypatch))
+    message = one_error(capsys, main(["run", "--params", str(params)]))
+    check(message, *words)
+    assert SECRET not in message and len(message.splitlines()) == 1
+    assert files_under(tmp_path / "out") == []
+
+
+def test_debug_shows_the_engine_failures_traceback(tmp_path, monkeypatch):
+    from segreport.errors import EngineError
+
+    _full_temp_folder(monkeypatch)
+    params = write_params(tmp_path / "params.yaml", data_dir=str(make_data(tmp_path / "d")),
+                          output_dir=str(tmp_path / "out"))
+    with pytest.raises(EngineError) as raised:
+        main(["--debug", "run", "--params", str(params)])
+    assert type(raised.value.__cause__).__name__ == "IOException"
+
+
+def test_a_query_error_that_is_a_bug_is_not_dressed_up_as_an_engine_failure():
+    import duckdb
+    import psycopg
+
+    from segreport.engine.tables import engine_failure
+
+    assert engine_failure(duckdb.BinderException("Binder Error: column x not found")) is None
+    assert engine_failure(psycopg.errors.UndefinedColumn("column x does not exist")) is None
+    assert engine_failure(KeyError("x")) is None
+    lost = engine_failure(psycopg.OperationalError("server closed the connection"), None,
+                          f"postgresql://analyst:{SECRET}@db:5432/crm")
+    assert lost is not None and "analyst:***@db:5432/crm" in str(lost)
+
+
 # --------------------------------------------------------------------------- a batch of odd units
 
 
@@ -525,6 +729,38 @@ def test_units_that_would_share_a_folder_stop_the_batch_before_any_work(tmp_path
     # before any report (check_unit_folders would refuse the pair otherwise, tested above)
     check(message, "' Retail'", "not found", "units present: Retail")
     assert files_under(tmp_path / "out") == []
+
+
+def test_a_units_real_report_holds_only_its_own_data(tmp_path, capsys):
+    """The master notebook end to end: a unit's HTML and kpis.csv, data-quality section
+    included, hold its rows only (the hand-made data of tests/test_engine.py: Retail has
+    2 customers and 3 order rows; the whole data 4 and 7, one of them ordered by zz, a
+    customer nobody knows)."""
+    import re
+
+    from test_engine import UNITS_CUSTOMERS, UNITS_ORDERS, UNITS_SPEND, UNITS_SURVEYS
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, text in (("customers", UNITS_CUSTOMERS), ("orders", UNITS_ORDERS),
+                       ("surveys", UNITS_SURVEYS), ("marketing_spend", UNITS_SPEND)):
+        (data / f"{name}.csv").write_text(text)
+    params = write_params(tmp_path / "params.yaml", data_dir=str(data),
+                          output_dir=str(tmp_path / "out"), business_unit="Retail",
+                          max_unknown_customer_pct=50)
+    assert main(["run", "--params", str(params)]) == 0, capsys.readouterr().err
+    folder = tmp_path / "out" / PERIOD / "Retail"
+    page = (folder / "segment_report.html").read_text(encoding="utf-8")
+    page = re.sub(r"base64,[A-Za-z0-9+/=\s]+", "", page)  # the charts' image data
+    for word in ("zz", "Set aside", "belong to no customer", "net amount"):
+        assert word not in page, word
+    cell = r"</td><td[^>]*>"
+    assert re.search(rf"orders\.csv{cell}3{cell}0{cell}read and checked", page)
+    assert re.search(rf"customers\.csv{cell}2{cell}0{cell}read and checked", page)
+    assert re.search(rf"orders\.csv{cell}3{cell}1{cell}exact duplicate rows dropped", page)
+    assert not re.search(rf"orders\.csv{cell}7{cell}", page)
+    kpis = pd.read_csv(folder / "kpis.csv")
+    assert set(kpis["business_unit"]) == {"Retail"}
 
 
 # --------------------------------------------------------------------------- e-mail headers

@@ -49,6 +49,8 @@ class Dataset:
     quality: list[QualityNote] = field(default_factory=list)
     column_names: dict[str, dict[str, str]] = field(default_factory=dict)
     """Per table, contract column → the user's column name, where they differ."""
+    unit_rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per business unit, the rows its report counts (see :attr:`DatasetInfo.unit_rows`)."""
 
     def user_column(self, table: str, column: str) -> str:
         """The name the user's file gives a contract column (for messages)."""
@@ -77,8 +79,11 @@ class Dataset:
     def file_of(self, table: str) -> str:
         return str(self.files.get(table, self.data_dir / table))
 
-    def quality_frame(self) -> pd.DataFrame:
-        return self.info().quality_frame()
+    def quality_frame(self, business_unit: str = "") -> pd.DataFrame:
+        return self.info().quality_frame(business_unit)
+
+    def quality_for(self, business_unit: str = "") -> list[QualityNote]:
+        return self.info().quality_for(business_unit)
 
     def info(self) -> DatasetInfo:
         """The dataset's :class:`DatasetInfo` (no frames)."""
@@ -91,7 +96,8 @@ class Dataset:
         units = segment_values.get(C.BUSINESS_UNIT, [])
         return DatasetInfo(str(self.data_dir), {k: str(v) for k, v in self.files.items()},
                            {k: [c for c in f.columns] for k, f in self.tables.items()},
-                           list(self.quality), dict(self.column_names), segment_values, units)
+                           list(self.quality), dict(self.column_names), segment_values, units,
+                           {u: dict(c) for u, c in self.unit_rows.items()})
 
 
 @dataclass
@@ -113,6 +119,12 @@ class DatasetInfo:
     segment_values: dict[str, list[str]] = field(default_factory=dict)
     """Per text column of the customers table, its distinct values (empty → Unassigned)."""
     units: list[str] = field(default_factory=list)
+    unit_rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per business unit, the rows of its own data (see :func:`count_unit_rows`): per table
+    the unit's rows (orders and surveys: those of the unit's customers; orders as read,
+    exact duplicates included), and ``orders_duplicates``, ``customers_no_segment``,
+    ``customers_no_unit``. A table without a ``business_unit`` column other than orders
+    and surveys is absent: its rows apply to every unit."""
 
     @property
     def subscription_mode(self) -> bool:
@@ -128,8 +140,18 @@ class DatasetInfo:
     def file_of(self, table: str) -> str:
         return str(self.files.get(table, Path(self.data_dir) / table))
 
-    def quality_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([vars(q) for q in self.quality],
+    def quality_for(self, business_unit: str = "") -> list[QualityNote]:
+        """The data-quality notes of the report of ``business_unit`` (empty: every unit).
+
+        A unit's notes count only its own rows (:attr:`unit_rows`); orders that belong to
+        no customer, and so to no unit, appear only in the report of every unit.
+        """
+        if not business_unit:
+            return list(self.quality)
+        return unit_quality_notes(self.quality, self.unit_rows.get(business_unit, {}))
+
+    def quality_frame(self, business_unit: str = "") -> pd.DataFrame:
+        return pd.DataFrame([vars(q) for q in self.quality_for(business_unit)],
                             columns=["table", "file", "rows_read", "rows_dropped", "note"])
 
     def to_json(self) -> dict:
@@ -476,9 +498,90 @@ def read_dataset(data_dir: str | Path, columns: dict[str, dict[str, str]] | None
             quality.append(QualityNote(name, path.name, len(frame)))
     ds = Dataset(source.location, frames, files, quality,
                  {t: dict(m) for t, m in columns.items() if m})
+    orders_read = ds.orders
+    missing = ({} if ds.customers is None else
+               {col: ds.customers[col].isna().to_numpy() for col in (C.SEGMENT, C.BUSINESS_UNIT)})
     _clean_customers(ds, columns.get(C.CUSTOMERS, {}))
     _clean_orders(ds, columns.get(C.ORDERS, {}), max_unknown_customer_pct)
+    ds.unit_rows = _count_unit_rows(ds, orders_read, missing)
     return ds
+
+
+DUPLICATE_ROWS = "orders_duplicates"
+NO_SEGMENT = "customers_no_segment"
+NO_UNIT = "customers_no_unit"
+"""Keys of :attr:`DatasetInfo.unit_rows` besides the table names."""
+
+
+def small_unit_rows(small: dict[str, pd.DataFrame], units) -> dict[str, dict[str, int]]:
+    """Per unit, the rows of each period table (spend, market size, segmentation costs)
+    that has a ``business_unit`` column; a table without one applies to every unit and is
+    left out."""
+    out: dict[str, dict[str, int]] = {u: {} for u in units}
+    for name, frame in small.items():
+        if C.BUSINESS_UNIT not in frame:
+            continue
+        counts = frame[C.BUSINESS_UNIT].dropna().astype(str).value_counts()
+        for u, rows in out.items():
+            rows[name] = int(counts.get(u, 0))
+    return out
+
+
+def _count_unit_rows(ds: Dataset, orders_read: pd.DataFrame,
+                     missing: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:
+    """Per business unit, the rows of its own data (:attr:`DatasetInfo.unit_rows`), from
+    the tables as read (``orders_read``: before exact duplicates and orders of unknown
+    customers were set aside; ``missing``: where segment and business unit were empty)."""
+    cust = ds.customers
+    if cust is None:
+        return {}
+    unit = cust[C.BUSINESS_UNIT].astype(str)
+    unit_of = pd.Series(unit.to_numpy(), index=cust[C.CUSTOMER_ID].to_numpy())
+
+    def per_unit(ids: pd.Series) -> pd.Series:  # ids of no customer belong to no unit
+        return ids.map(unit_of).dropna().value_counts()
+
+    counts = {C.CUSTOMERS: unit.value_counts(),
+              NO_SEGMENT: unit[missing[C.SEGMENT]].value_counts(),
+              NO_UNIT: unit[missing[C.BUSINESS_UNIT]].value_counts(),
+              C.ORDERS: per_unit(orders_read[C.CUSTOMER_ID]),
+              DUPLICATE_ROWS: per_unit(orders_read.loc[orders_read.duplicated(keep="first"),
+                                                       C.CUSTOMER_ID])}
+    if C.SURVEYS in ds.tables:
+        counts[C.SURVEYS] = per_unit(ds.tables[C.SURVEYS][C.CUSTOMER_ID])
+    units = sorted(unit.unique())
+    small = small_unit_rows({k: f for k, f in ds.tables.items()
+                             if k not in (C.ORDERS, C.CUSTOMERS, C.SURVEYS)}, units)
+    return {u: {k: int(c.get(u, 0)) for k, c in counts.items()} | small[u] for u in units}
+
+
+def unit_quality_notes(quality: list[QualityNote], rows: dict[str, int]) -> list[QualityNote]:
+    """The data-quality notes of one unit's report, from the notes of the whole dataset
+    (for the tables and their files) and the unit's ``rows`` (:attr:`DatasetInfo.unit_rows`).
+
+    Each table read counts the unit's rows; a period table without a ``business_unit``
+    column keeps its count, saying that its rows apply to every unit. Customers without a
+    segment or unit and exact duplicate orders are counted within the unit; orders of no
+    customer belong to no unit and are not mentioned."""
+    files: dict[str, QualityNote] = {}
+    for q in quality:
+        files.setdefault(q.table, q)
+    notes = []
+    for table, first in files.items():
+        if table in rows:
+            notes.append(QualityNote(table, first.file, rows[table]))
+        else:
+            notes.append(QualityNote(table, first.file, first.rows_read, 0,
+                                     f"no {C.BUSINESS_UNIT} column: its rows apply to every "
+                                     "unit"))
+    for col, key in ((C.SEGMENT, NO_SEGMENT), (C.BUSINESS_UNIT, NO_UNIT)):
+        if rows.get(key):
+            notes.append(QualityNote(C.CUSTOMERS, files[C.CUSTOMERS].file,
+                                     rows.get(C.CUSTOMERS, 0), 0, unassigned_note(rows[key], col)))
+    if rows.get(DUPLICATE_ROWS):
+        notes.append(QualityNote(C.ORDERS, files[C.ORDERS].file, rows.get(C.ORDERS, 0),
+                                 rows[DUPLICATE_ROWS], DUPLICATES_NOTE))
+    return notes
 
 
 DUPLICATES_NOTE = "exact duplicate rows dropped"

@@ -45,9 +45,12 @@ import pyarrow as pa
 
 from segreport import columns as C
 from segreport.data.read import (
+    DUPLICATE_ROWS,
     DUPLICATES_NOTE,
     END_DATE,
     FIRST_DATE,
+    NO_SEGMENT,
+    NO_UNIT,
     NULL_MARKERS,
     Dataset,
     DatasetInfo,
@@ -56,6 +59,7 @@ from segreport.data.read import (
     check_unknown_share,
     read_dataset,
     read_table,
+    small_unit_rows,
     unassigned_note,
     unknown_customers_note,
 )
@@ -77,7 +81,7 @@ from segreport.engine.options import (
     PYSPARK,
     check_engine,
 )
-from segreport.errors import ConfigError, DataError
+from segreport.errors import ConfigError, DataError, EngineError
 
 ENGINE_TABLES = (C.ORDERS, C.CUSTOMERS, C.SURVEYS)
 """Tables that can be large: checked and kept in the engine. The small period tables
@@ -166,8 +170,22 @@ def open_engine(data_source: str | Path, columns: dict | None = None,
     ------
     DataError, ConfigError
         with the reference reader's message, for anything the contract rejects.
+    EngineError
+        when the engine itself fails (out of memory, a file it cannot read or write, a
+        lost connection): see :func:`engine_failure`.
     """
-    columns = columns or {}
+    try:
+        return _open_engine(data_source, columns or {}, tables, password_env, engine,
+                            spark_master, max_unknown_customer_pct)
+    except (DataError, ConfigError):
+        raise
+    except Exception as exc:
+        _raise_engine_failure(exc, where=mask_password(str(data_source)))
+        raise
+
+
+def _open_engine(data_source, columns: dict, tables, password_env: str, engine: str,
+                 spark_master: str, max_unknown_customer_pct) -> EngineData:
     engine = check_engine(engine)
     text = str(data_source).strip()
     if is_postgres_url(text):
@@ -263,6 +281,91 @@ def connect_duckdb():
                     f"memory_limit = '{DUCKDB_MEMORY_LIMIT}'", f"temp_directory = '{spill}'"):
         con.raw_sql(f"SET {setting}")
     return con
+
+
+# --- failures of the engine itself ------------------------------------------------------
+
+def _setting(con, name: str, default: str) -> str:
+    """A DuckDB setting of ``con`` (``default`` when it cannot be asked)."""
+    try:
+        value = con.raw_sql(f"SELECT current_setting('{name}')").fetchone()[0]
+    except Exception:  # noqa: BLE001 - a closed connection: the configured value
+        return default
+    return str(value) if value not in (None, "") else default
+
+
+def engine_failure(exc: BaseException, con=None, where: str = "") -> EngineError | None:
+    """``exc`` as one message saying what failed and what to do, when it is a failure of
+    the engine rather than of the data or the code; None otherwise.
+
+    Parameters
+    ----------
+    exc
+        What a query raised.
+    con
+        The connection it ran on (for DuckDB's memory limit and temporary folder in use).
+    where
+        The source, as messages show it (a database URL without password).
+
+    Returns
+    -------
+    EngineError or None
+        for DuckDB running out of memory or failing to read or write a file, PostgreSQL
+        losing the connection (or running out of memory or disk), Spark losing its JVM or
+        running out of memory; None for anything else (it is a bug: the traceback stays).
+    """
+    if isinstance(exc, EngineError):
+        return exc
+    kind = type(exc)
+    module = kind.__module__ or ""
+    detail = mask_password(_one_line(exc).split(" Possible solutions:")[0])[:300]
+    if module.startswith(("duckdb", "_duckdb")):
+        temp = _setting(con, "temp_directory", "the temporary folder") if con is not None \
+            else "the temporary folder"
+        if kind.__name__ == "OutOfMemoryException":
+            limit = _setting(con, "memory_limit", DUCKDB_MEMORY_LIMIT) if con is not None \
+                else DUCKDB_MEMORY_LIMIT
+            return EngineError(
+                f"DuckDB ran out of memory while computing the report ({detail}). It may use "
+                f"{limit} of memory and spills what does not fit to {temp}, which needs free "
+                "space too. If the machine has more memory, raise the limit with the "
+                "environment variable SEGREPORT_DUCKDB_MEMORY (e.g. SEGREPORT_DUCKDB_MEMORY=4GB"
+                f"; above {LARGE_ROWS:,} order rows: SEGREPORT_DUCKDB_MEMORY_LARGE); "
+                "otherwise free space in that folder or close other programs, and run again")
+        if kind.__name__ == "IOException":
+            return EngineError(
+                f"DuckDB could not read or write a file while computing the report "
+                f"({detail}). Check that the data files can be read and that {temp} exists, "
+                "can be written and has free space, and run again")
+        return None
+    if module.startswith("psycopg"):
+        import psycopg
+
+        if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+            server = mask_password(where) if where else "the PostgreSQL server"
+            return EngineError(
+                f"PostgreSQL failed while computing the report, at {server} ({detail}). "
+                "Check that the server is up and reachable and has memory and disk to "
+                "spare (a restart or a dropped network connection ends the session and its "
+                "temporary tables), and run again")
+        return None
+    if module.startswith(("py4j", "pyspark")):
+        text = str(exc)
+        if module.startswith("py4j.protocol") and kind.__name__ == "Py4JNetworkError" \
+                or "OutOfMemoryError" in text or "No space left" in text:
+            return EngineError(
+                f"Spark failed while computing the report ({detail}). Check that the Spark "
+                "master is up and that the driver and executors have enough memory "
+                "(spark.driver.memory, spark.executor.memory) and disk for their temporary "
+                "files, and run again")
+    return None
+
+
+def _raise_engine_failure(exc: BaseException, con=None, where: str = "") -> None:
+    """Raise :func:`engine_failure` of ``exc`` when there is one."""
+    failure = engine_failure(exc, con, where)
+    if failure is not None:
+        raise failure from exc
 
 
 # --- small frames and intermediate results on any backend --------------------------------
@@ -459,7 +562,7 @@ def _open_tables(con, source, location: str, columns: dict, raw_table, views: li
             continue
         raw = raw_table(name, where)
         typed = _typed(raw, spec, _user_names(spec, columns.get(name, {}), raw.columns))
-        n = _check(typed)
+        n = _check(typed, con)
         big[name], present[name], counts[name] = typed.drop("__problem"), _present(typed), n
     quality = [QualityNote(name, files[name].name, counts[name]) for name in present]
     info = DatasetInfo(location, {k: str(v) for k, v in files.items()}, present, quality,
@@ -467,16 +570,19 @@ def _open_tables(con, source, location: str, columns: dict, raw_table, views: li
     data = EngineData(con, big, small, info, rows={k: counts[k] for k in big}, views=views)
     if con.name == DUCKDB and counts[C.ORDERS] > LARGE_ROWS:
         con.raw_sql(f"SET memory_limit = '{LARGE_MEMORY_LIMIT}'")
+    orders_read, customers_read = big[C.ORDERS], big.get(C.CUSTOMERS)
     try:
         _clean_customers(data, files)
         _clean_orders(data, files, counts[C.ORDERS], columns.get(C.ORDERS, {}),
                       max_unknown_customer_pct)
         _describe_customers(data)
+        _count_unit_rows(data, orders_read, customers_read)
     except _Fallback:
         raise
     except (DataError, ConfigError):
         raise
-    except Exception:  # noqa: BLE001 - a query the engine refused: the reader says why
+    except Exception as exc:  # noqa: BLE001 - a query the engine refused: the reader says why
+        _raise_engine_failure(exc, con, location)
         raise _Fallback from None
     return data
 
@@ -496,7 +602,8 @@ def _read_file(con, path: Path, view: str) -> ir.Table:
         return con.read_parquet(str(path), table_name=view)
     except _Fallback:
         raise
-    except Exception:  # noqa: BLE001 - any reading problem: the reader names it
+    except Exception as exc:  # noqa: BLE001 - any reading problem: the reader names it
+        _raise_engine_failure(exc, con)
         raise _Fallback from None
 
 
@@ -588,13 +695,14 @@ def _present(typed: ir.Table) -> list[str]:
     return [c for c in typed.columns if c != "__problem"]
 
 
-def _check(typed: ir.Table) -> int:
+def _check(typed: ir.Table, con=None) -> int:
     """Rows of the table; raises :class:`_Fallback` when a row has a problem or there is
-    no row."""
+    no row (:class:`EngineError` when the engine itself fails)."""
     try:
         row = typed.aggregate(n=typed.count(),
                               bad=count_true(typed["__problem"])).execute()
-    except Exception:  # noqa: BLE001 - e.g. PostgreSQL refusing 2026-02-30 as a date
+    except Exception as exc:  # noqa: BLE001 - e.g. PostgreSQL refusing 2026-02-30 as a date
+        _raise_engine_failure(exc, con)
         raise _Fallback from None
     n, bad = int(row["n"].iloc[0]), row["bad"].iloc[0]
     if n == 0 or (pd.notna(bad) and int(bad) > 0):
@@ -698,6 +806,40 @@ def _describe_customers(data: EngineData) -> None:
     data.info.units = list(data.info.segment_values.get(C.BUSINESS_UNIT, []))
 
 
+def _count_unit_rows(data: EngineData, orders_read: ir.Table,
+                     customers_read: ir.Table | None) -> None:
+    """Per business unit, the rows of its own data (``info.unit_rows``, as
+    :func:`segreport.data.read.read_dataset` counts them): its customers (and those
+    without a segment or unit), the order rows of its customers as read and the exact
+    duplicates among them, their survey rows. Three to four grouped queries."""
+    if customers_read is None:
+        return
+    cust = customers_read
+    filled = cust[C.BUSINESS_UNIT].fill_null(C.UNASSIGNED).cast("string")
+    unit = cust.select(C.CUSTOMER_ID, **{C.BUSINESS_UNIT: filled})
+    frame = cust.group_by(**{C.BUSINESS_UNIT: filled}).aggregate(
+        n=cust.count(), no_segment=count_true(cust[C.SEGMENT].isnull()),
+        no_unit=count_true(cust[C.BUSINESS_UNIT].isnull())).execute().set_index(C.BUSINESS_UNIT)
+    found = {C.CUSTOMERS: frame["n"], NO_SEGMENT: frame["no_segment"],
+             NO_UNIT: frame["no_unit"]}
+
+    def per_unit(table: ir.Table) -> pd.Series:  # rows of no customer belong to no unit
+        joined = table.select(C.CUSTOMER_ID).join(unit, C.CUSTOMER_ID)
+        got = joined.group_by(C.BUSINESS_UNIT).aggregate(n=joined.count()).execute()
+        return got.set_index(C.BUSINESS_UNIT)["n"]
+
+    found[C.ORDERS] = per_unit(orders_read)
+    found[DUPLICATE_ROWS] = pd.Series(dtype="int64")
+    if any(q.note == DUPLICATES_NOTE for q in data.info.quality):
+        found[DUPLICATE_ROWS] = found[C.ORDERS].sub(per_unit(orders_read.distinct()),
+                                                    fill_value=0)
+    if C.SURVEYS in data.tables:
+        found[C.SURVEYS] = per_unit(data.tables[C.SURVEYS])
+    small = small_unit_rows(data.small, data.info.units)
+    data.info.unit_rows = {u: {k: int(v.get(u, 0) or 0) for k, v in found.items()} | small[u]
+                           for u in data.info.units}
+
+
 __all__ = ["DEFAULT_ENGINE", "DEFAULT_SPARK_MASTER", "ENGINES", "ENGINE_TABLES", "EngineData",
-           "check_engine", "connect", "count_true", "from_dataset", "materialize", "open_engine",
-           "register_frame"]
+           "check_engine", "connect", "count_true", "engine_failure", "from_dataset",
+           "materialize", "open_engine", "register_frame"]

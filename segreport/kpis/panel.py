@@ -23,7 +23,7 @@ from segreport.kpis.base import base_kpis_from_totals
 from segreport.kpis.frame import to_frame
 from segreport.kpis.value import gross_margin_note, value_kpis_from_totals
 
-QUARTER = "quarter"
+QUARTER = C.QUARTER
 ALL_UNITS = ""
 """The business unit of the whole-business rows (``All`` in ``kpis.csv``)."""
 _SUMS = ("start", "end", "kept", "new", "revenue", "orders", "margin", "new_margin",

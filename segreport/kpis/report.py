@@ -38,6 +38,17 @@ def check_segment_by(info: DatasetInfo, segment_by: str) -> None:
                           f"{', '.join(segment_by_choices(info))}")
 
 
+def check_targets_in(info: DatasetInfo, targets: dict | None, segment_by: str = C.SEGMENT) -> None:
+    """Reject ``targets`` naming a segment (under ``segment_by``) or business unit the data
+    does not have (see :func:`segreport.kpis.targets.check_target_names`)."""
+    from segreport.kpis.targets import check_target_names
+
+    if targets:
+        check_target_names(targets, segment_names(info, segment_by), info.units,
+                           info.user_column(C.CUSTOMERS, segment_by),
+                           info.user_column(C.CUSTOMERS, C.BUSINESS_UNIT))
+
+
 def resegment(facts: pd.DataFrame, dataset: Dataset, segment_by: str, end: pd.Timestamp) -> pd.DataFrame:
     """``facts`` with its ``segment`` column re-cut by ``segment_by``.
 
@@ -237,13 +248,16 @@ def predicted_clv_of(summary: pd.DataFrame, facts: pd.DataFrame, horizon_months:
 def build_quarter(dataset: Dataset, period: str, business_unit: str = "", active_window_days: int = 365,
                   segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0,
                   predictive: bool = True, clv_horizon_months: int = 12,
-                  clv_discount_rate: float = 0.10) -> Quarter:
-    """Facts, every KPI (with last quarter beside), the behavioural segmentation and, when
-    ``predictive``, the predicted CLV."""
+                  clv_discount_rate: float = 0.10, targets: dict | None = None) -> Quarter:
+    """Facts, every KPI (with last quarter beside, and its target and status under
+    ``targets``), the behavioural segmentation and, when ``predictive``, the predicted CLV."""
     from segreport.charts import segment_colors
     from segreport.kpis.segmentation import segmentation_kpis
+    from segreport.kpis.targets import with_targets
 
     p = Period.parse(period)
+    info = dataset.info()
+    check_targets_in(info, targets, segment_by)
     facts, kpis, prev_facts = quarter_kpis(dataset, p, business_unit, active_window_days, segment_by,
                                            gross_margin_pct)
     behave = behaviour(dataset, facts, prev_facts, p, business_unit)
@@ -253,7 +267,7 @@ def build_quarter(dataset: Dataset, period: str, business_unit: str = "", active
         predicted, fit = predicted_clv(dataset, facts, p, business_unit, clv_horizon_months,
                                        clv_discount_rate)
         frames.append(with_previous(predicted, None))
-    kpis = pd.concat(frames, ignore_index=True)
+    kpis = with_targets(pd.concat(frames, ignore_index=True), targets, business_unit)
     all_ids = list(dict.fromkeys(list(ids.BASE_KPIS) + list(ids.VALUE_KPIS) + list(ids.VOICE_KPIS)))
     return Quarter(p, business_unit, facts, prev_facts, kpis, behave, missing_for(dataset, all_ids),
-                   segment_colors(segment_names(dataset.info(), segment_by)), fit)
+                   segment_colors(segment_names(info, segment_by)), fit)

@@ -28,8 +28,19 @@ from segreport import errors
 from segreport.config import ReportParams
 from segreport.data.read import DatasetInfo
 from segreport.errors import one_line
-from segreport.report.kernel import ReusedKernel, drop_kernel_specs, kill_kernels
-from segreport.report.publish import check_output_dir, check_unit_folders, clear_stale_staging
+from segreport.pipeline import prepared_files
+from segreport.report.kernel import (
+    WARM_UP,
+    ReusedKernel,
+    drop_kernel_specs,
+    kill_kernels,
+)
+from segreport.report.publish import (
+    check_output_dir,
+    check_unit_folders,
+    clear_stale_staging,
+    writing_report,
+)
 from segreport.report.run import (
     FINGERPRINT_NAME,
     HTML_NAME,
@@ -92,9 +103,14 @@ def code_digest(notebook: Path) -> str:
 
 
 def fingerprint(params: ReportParams, data_digest: str, code: str) -> str:
-    """What a unit's report depends on; equal fingerprints mean an identical report."""
+    """What a unit's report depends on (parameters, data, code and the analyst's note);
+    equal fingerprints mean an identical report."""
+    from segreport.report.commentary import note_digest
+
     relevant = params.model_dump(exclude={"output_dir"})
-    payload = json.dumps({"params": relevant, "data": data_digest, "code": code}, sort_keys=True)
+    note = note_digest(params.commentary_dir, params.period, params.business_unit)
+    payload = json.dumps({"params": relevant, "data": data_digest, "code": code, "note": note},
+                         sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -105,10 +121,12 @@ def is_current(params: ReportParams, digest: str) -> bool:
     return complete and marker.is_file() and marker.read_text().strip() == digest
 
 
-def _init_worker(stop) -> None:
-    """Worker start-up. Ctrl-C is ignored here: the batch process alone handles it, and
-    sets ``stop``; then a watcher thread kills the worker's notebook kernel and ends the
-    worker at once, quietly (the batch clears the staging folder it leaves)."""
+def _init_worker(stop, cwd: str) -> None:
+    """Worker start-up: the worker's notebook kernel starts in ``cwd`` and imports what
+    the reports need while the batch prepares the data. Ctrl-C is ignored here: the batch
+    process alone handles it, and sets ``stop``; then a watcher thread kills the worker's
+    notebook kernel and ends the worker at once, quietly (the batch clears the staging
+    folder it leaves)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
@@ -118,6 +136,14 @@ def _init_worker(stop) -> None:
         os._exit(130)
 
     threading.Thread(target=watch, name="segreport-stop", daemon=True).start()
+    try:
+        _KERNEL.get(cwd, WARM_UP)
+    except Exception:  # noqa: BLE001 - the first report starts it again, and says why not
+        _KERNEL.close()
+
+
+def _started() -> None:
+    """A task that only makes the pool start a worker."""
 
 
 _KERNEL = ReusedKernel()
@@ -164,10 +190,7 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
               workers: int = 2, force: bool = False, notebook: Path | None = None,
               by: str = C.BUSINESS_UNIT, show_progress: bool = True) -> list[UnitResult]:
     """One report per unit (and per period), in parallel; returns one result per report."""
-    from tqdm import tqdm
-
     from segreport.report.email import EmailSettings
-    from segreport.report.index import write_index
 
     notebook = Path(notebook or default_notebook())
     periods = periods or [params.period]
@@ -177,6 +200,25 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
     for period in periods:
         check_output_dir(Path(params.output_dir), Path(params.output_dir) / period)
     check_by(by)
+    # The workers and their notebook kernels start (and import) while the data is prepared.
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx,
+                             initializer=_init_worker,
+                             initargs=(stop, str(notebook.parent))) as pool:
+        with _workers_ignore_ctrl_c():
+            for _ in range(max(1, workers)):
+                pool.submit(_started)
+        return _run_batch(pool, stop, params, periods, units, workers, force, notebook, by,
+                          say, show_progress, settings, started)
+
+
+def _run_batch(pool, stop, params, periods, units, workers, force, notebook, by, say,
+               show_progress, settings, started) -> list[UnitResult]:
+    from tqdm import tqdm
+
+    from segreport.report.index import write_index
+
     say("segreport: reading, checking and computing every quarter and unit once …")
     first = params.model_copy(update={"period": periods[0], "business_unit": ""})
     prepared = prepare_data(first, periods)
@@ -196,8 +238,7 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
     # what the reports read, not the sources: a database has no files, and a change in
     # any source shows in what was computed from it
     data_digest = hashlib.sha256("".join(
-        _file_digest(p) for p in sorted(Path(cache).rglob("*")) if p.is_file()
-    ).encode()).hexdigest()
+        _file_digest(p) for p in prepared_files(cache)).encode()).hexdigest()
     code = code_digest(notebook)
     say(f"segreport: data ready in {time.perf_counter() - started:.1f} s; "
         f"{len(units) * len(periods)} reports to make with {workers} workers")
@@ -211,40 +252,36 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
                 results.append(UnitResult(unit, period, "skipped", report_dir(p)))
                 continue
             jobs.append((p, digest))
-    ctx = multiprocessing.get_context("spawn")
     bar = tqdm(total=len(jobs), unit="report", disable=not show_progress,
                desc=f"done 0 · failed 0 · remaining {len(jobs)}",
                bar_format="{desc} |{bar}| {n_fmt}/{total_fmt} reports [elapsed {elapsed}]")
     done = failed = 0
-    stop = ctx.Event()
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx,
-                             initializer=_init_worker, initargs=(stop,)) as pool:
-        with _workers_ignore_ctrl_c():
-            futures = {pool.submit(_render_worker, p.model_dump_json(), str(cache),
-                                   str(notebook), digest): (p, time.perf_counter())
-                       for p, digest in jobs}
-        try:
-            for future in as_completed(futures):
-                p, t0 = futures[future]
-                status, error = future.result()
-                done += status == "done"
-                failed += status == "failed"
-                results.append(UnitResult(p.unit_label, p.period, status, report_dir(p),
-                                          error, time.perf_counter() - t0))
-                bar.set_description_str(f"done {done} · failed {failed} · remaining "
-                                        f"{len(jobs) - done - failed}")
-                bar.update()
-        except KeyboardInterrupt:  # the workers ignore it: stop them
-            bar.close()
-            stop.set()
-            pool.shutdown(wait=True, cancel_futures=True)
-            clear_stale_staging(output_dir)
-            raise
+    futures = {pool.submit(_render_worker, p.model_dump_json(), str(cache),
+                           str(notebook), digest): (p, time.perf_counter())
+               for p, digest in jobs}
+    try:
+        for future in as_completed(futures):
+            p, t0 = futures[future]
+            status, error = future.result()
+            done += status == "done"
+            failed += status == "failed"
+            results.append(UnitResult(p.unit_label, p.period, status, report_dir(p),
+                                      error, time.perf_counter() - t0))
+            bar.set_description_str(f"done {done} · failed {failed} · remaining "
+                                    f"{len(jobs) - done - failed}")
+            bar.update()
+    except KeyboardInterrupt:  # the workers ignore it: stop them
+        bar.close()
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        clear_stale_staging(output_dir)
+        raise
     bar.close()
     if settings is not None:
         write_unit_emails(params, [r for r in results if r.status != "failed"], say, settings)
     for period in periods:
-        write_index(output_dir / period, [r for r in results if r.period == period])
+        with writing_report(output_dir, output_dir / period / "index.html"):
+            write_index(output_dir / period, [r for r in results if r.period == period])
     return sorted(results, key=lambda r: (r.period, r.unit))
 
 

@@ -110,17 +110,45 @@ def kernels_die_on_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+#: What every report imports first (pandas, matplotlib, seaborn, the package: ~1.5 s); a
+#: kernel started early runs it while the data is prepared.
+WARM_UP = ("import segreport.charts, segreport.charts_segmentation, segreport.pipeline, "
+           "segreport.report.sections, segreport.report.commentary, "
+           "matplotlib_inline.backend_inline\n"
+           "del segreport, matplotlib_inline")
+
+
+def _warm_up(km, code: str) -> None:
+    """Run ``code`` on the kernel of ``km`` and wait for it (a background thread: the
+    notebook's first request queues behind it). Quiet when the kernel goes away first."""
+    kc = km.client()
+    try:
+        kc.start_channels()
+        kc.wait_for_ready(timeout=120)
+        msg_id = kc.execute(code, silent=True, store_history=False)
+        while True:
+            reply = kc.get_shell_msg(timeout=120)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+    except Exception:  # noqa: BLE001 - the kernel stopped or failed: the notebook will say so
+        pass
+    finally:
+        kc.stop_channels()
+
+
 class ReusedKernel:
     """One kernel of the project kept running for several notebooks of one process (a batch
-    worker): the second and later reports of the worker skip the kernel start and the
-    imports. Restarted after a notebook fails, shut down when the process exits."""
+    worker, or a run while its data is prepared): later notebooks skip the kernel start and
+    the imports. Restarted after a notebook fails, shut down when the process exits."""
 
     def __init__(self) -> None:
         self._stack: ExitStack | None = None
         self._km = None
+        self._warming: threading.Thread | None = None
 
-    def get(self, cwd: str):
-        """The running kernel manager (started in ``cwd`` on first use)."""
+    def get(self, cwd: str, warm_up: str = ""):
+        """The running kernel manager (started in ``cwd`` on first use, then given
+        ``warm_up`` to run in the background)."""
         from jupyter_client.manager import KernelManager
 
         if self._km is not None and self._km.is_alive():
@@ -130,15 +158,30 @@ class ReusedKernel:
         name = self._stack.enter_context(project_kernel())
         self._km = KernelManager(kernel_name=name)
         self._km.start_kernel(cwd=cwd)
+        if warm_up:
+            self._warming = threading.Thread(target=_warm_up, args=(self._km, warm_up),
+                                             name="segreport-warm-up", daemon=True)
+            self._warming.start()
         return self._km
 
     def close(self) -> None:
+        """Shut the kernel down (asking it first)."""
         if self._km is not None:
             try:
                 self._km.shutdown_kernel(now=True)
             except Exception:  # noqa: BLE001 - already gone
                 pass
-            self._km = None
+        self._forget()
+
+    def kill(self) -> None:
+        """Kill the kernel without asking: after Ctrl-C, when the interrupted notebook
+        client may still hold the event loop a polite shutdown would wait on."""
+        kill_kernels()
+        self._forget()
+
+    def _forget(self) -> None:
+        self._km = None
+        self._warming = None  # a daemon thread: it ends with its kernel or the process
         if self._stack is not None:
             self._stack.close()
             self._stack = None

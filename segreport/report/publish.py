@@ -10,6 +10,7 @@ Each business unit has its own report folder, whose name is unique and stable
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -17,7 +18,8 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from segreport.errors import ConfigError, clip
@@ -209,14 +211,60 @@ def _remove_if_empty(folder: Path) -> None:
 
 def publish_dir(staging: Path, final: Path) -> Path:
     """Move ``staging`` to ``final``, replacing an older report there; ``final`` gets the
-    permissions the umask gives a new folder (staging is private)."""
+    permissions the umask gives a new folder (staging is private). When the move fails,
+    the older report is put back."""
     final.parent.mkdir(parents=True, exist_ok=True)
     staging.chmod(0o777 & ~_umask())
     old = None
     if final.exists():
         old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
         os.replace(final, old)
-    os.replace(staging, final)
+    try:
+        os.replace(staging, final)
+    except BaseException:
+        if old is not None:
+            os.replace(old, final)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+#: Write errors that mean the output folder cannot take the report: full disk or quota,
+#: no permission, read-only file system.
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+_WHY = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+        errno.EACCES: "permission to write was taken away", errno.EPERM:
+        "permission to write was taken away", errno.EROFS: "the file system became read-only"}
+
+
+def is_output_error(exc: BaseException, output_dir: Path) -> bool:
+    """True for an ``OSError`` of :data:`OUTPUT_ERRNOS` on a file under ``output_dir``
+    (or on no named file: a ``write`` that ran out of space names none)."""
+    if not isinstance(exc, OSError) or exc.errno not in OUTPUT_ERRNOS:
+        return False
+    if exc.filename is None:
+        return True
+    target = Path(os.path.abspath(os.fsdecode(exc.filename)))
+    return target == output_dir or output_dir in target.parents
+
+
+@contextmanager
+def writing_report(output_dir: Path, final: Path) -> Iterator[None]:
+    """Turn a full or unwritable ``output_dir`` met while the report is written into one
+    message naming the folder (:class:`ConfigError`, exit status 2).
+
+    Used around the writing of a report into its staging folder and its publishing, so
+    that the message can say the previous report in ``final`` is as it was.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if not is_output_error(exc, Path(os.path.abspath(output_dir))):
+            raise
+        raise ConfigError(
+            f"parameter 'output_dir': {output_dir} could not take the report: "
+            f"{_WHY[exc.errno]} ({exc.strerror or os.strerror(exc.errno)}); nothing was "
+            f"published and the previous report in {final}, if any, is unchanged. Free some "
+            "space or fix the folder's permissions, or choose another output_dir, and run "
+            "again") from None

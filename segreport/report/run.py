@@ -1,11 +1,12 @@
 """One report: check the data, execute the notebook with papermill, render, publish.
 
 Writes ``{output_dir}/{period}/{business_unit or All}/`` with ``segment_report.ipynb``
-(executed), ``segment_report.html``, ``segment_report.pdf`` (when Chromium is installed)
-and ``kpis.csv``, all moved into place together.
+(executed), ``segment_report.html``, ``segment_report.pdf`` (when Chromium is installed),
+``kpis.csv`` and ``kpi_history.csv``, all moved into place together.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import time
@@ -19,16 +20,23 @@ from segreport.config import ReportParams
 from segreport.data.sources import absolute
 from segreport.period import Period
 from segreport.pipeline import Prepared, prepare_cached
-from segreport.report.kernel import kernels_die_on_ctrl_c, project_kernel
+from segreport.report.kernel import (
+    WARM_UP,
+    ReusedKernel,
+    kernels_die_on_ctrl_c,
+    project_kernel,
+)
 from segreport.report.publish import (
     check_output_dir,
     clear_stale_staging,
+    is_output_error,
     new_staging_dir,
     publish_dir,
     remove_staging,
     safe_name,
     unit_folder,
     write_report_meta,
+    writing_report,
 )
 from segreport.report.render import render_html
 
@@ -98,8 +106,25 @@ def execute(notebook: Path, out: Path, parameters: dict, kernel=None) -> None:
     except PapermillExecutionError as exc:
         if exc.ename in user_error_names():
             raise errors.SegreportError(exc.evalue) from None
+        failed_write = _kernel_write_error(exc.ename, exc.evalue)
+        if failed_write is not None and is_output_error(failed_write, out.parent):
+            raise failed_write from None  # the staging folder filled up: not a bug
         raise errors.NotebookError(
             f"the notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") from exc
+
+
+_OS_ERROR = re.compile(r"^\[Errno (\d+)\] (.*?)(?:: '(.*)')?$", re.DOTALL)
+
+
+def _kernel_write_error(ename: str, evalue: str) -> OSError | None:
+    """The ``OSError`` a notebook cell raised, rebuilt from the kernel's report of it
+    (``[Errno 28] No space left on device``); None for any other error."""
+    if ename not in ("OSError", "PermissionError"):
+        return None
+    found = _OS_ERROR.match(str(evalue).strip())
+    if not found:
+        return None
+    return OSError(int(found[1]), found[2], found[3])
 
 
 def prepare_data(params: ReportParams, periods: list[str] | None = None) -> Prepared:
@@ -112,7 +137,8 @@ def prepare_data(params: ReportParams, periods: list[str] | None = None) -> Prep
                           active_window_days=params.active_window_days,
                           segment_by=params.segment_by, gross_margin_pct=params.gross_margin_pct,
                           max_unknown_customer_pct=params.max_unknown_customer_pct,
-                          engine=params.engine, spark_master=params.spark_master)
+                          engine=params.engine, spark_master=params.spark_master,
+                          targets=params.targets)
 
 
 def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say = quiet,
@@ -129,11 +155,19 @@ def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say =
     """
     output_dir = Path(params.output_dir).resolve()
     final = report_dir(params.model_copy(update={"output_dir": str(output_dir)}))
+    with writing_report(output_dir, final):
+        return _render_unit(params, prepared, notebook, say, fingerprint, kernel, output_dir,
+                            final)
+
+
+def _render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say,
+                 fingerprint: str | None, kernel, output_dir: Path, final: Path) -> Path:
     staging = new_staging_dir(output_dir)
     try:
         parameters = params.notebook_parameters() | {
             "data_dir": absolute(params.data_source or params.data_dir),
             "output_dir": str(output_dir),
+            "commentary_dir": str(Path(params.commentary_dir).resolve()),
             "kpis_csv": str(staging / KPIS_NAME),
             "prepared_data": str(prepared),
         }
@@ -189,8 +223,17 @@ def run_report(params: ReportParams, notebook: Path | None = None, say: Say = st
     check_output_dir(Path(params.output_dir), report_dir(params).parent)
     output_dir = Path(params.output_dir).resolve()
     clear_stale_staging(output_dir)
-    with stage(1, say):
-        prepared = prepare_data(params)
-    final = render_unit(params, prepared.folder, notebook, say)
+    # The notebook's kernel starts and imports while the data is prepared.
+    kernel = ReusedKernel()
+    try:
+        km = kernel.get(str(notebook.parent), WARM_UP)
+        with stage(1, say):
+            prepared = prepare_data(params)
+        final = render_unit(params, prepared.folder, notebook, say, kernel=km)
+    except KeyboardInterrupt:
+        kernel.kill()
+        raise
+    finally:
+        kernel.close()
     say(f"segreport: report written to {final}")
     return final

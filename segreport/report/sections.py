@@ -6,6 +6,7 @@ from the data (segment and unit names) is escaped.
 """
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Sequence
 from html import escape
@@ -15,12 +16,31 @@ import pandas as pd
 from IPython.display import HTML
 
 from segreport import columns as C
-from segreport.charts import band_color, segment_colors
+from segreport.charts import (
+    ALL_COLOR,
+    BAD,
+    GOOD,
+    TEXT,
+    band_color,
+    segment_colors,
+    sparkline_png,
+)
 from segreport.data.read import UNKNOWN_CUSTOMERS_PREFIX, Dataset
-from segreport.formatting import format_value
+from segreport.formatting import format_change, format_value
 from segreport.kpis import ids
 from segreport.kpis.cards import card, kpi_name, load_cards
-from segreport.narrative import narrative
+from segreport.kpis.context import (
+    CALLED_PREVIOUS,
+    CALLED_YEAR,
+    CHANGE_PREVIOUS,
+    CHANGE_YEAR,
+    HIGHER,
+    LOWER,
+    direction,
+    kpi_context,
+    trend,
+)
+from segreport.narrative import decisions, narrative
 from segreport.period import Period
 
 SCORECARD_KPIS = (ids.CUSTOMERS_START, ids.CUSTOMERS_END, ids.NEW_CUSTOMERS,
@@ -100,7 +120,8 @@ def kpi_section(q, kpi_ids: Sequence[str]) -> HTML:
     """A table of the given KPIs, and what input would enable those that are missing."""
     missing = {k: q.missing[k] for k in kpi_ids if k in q.missing}
     present = [k for k in kpi_ids if k not in missing and k in set(q.kpis[C.KPI])]
-    html = kpi_table_html(q.kpis, present, q.colors) if present else ""
+    html = kpi_table_html(q.kpis, present, q.colors, history=q.history,
+                          quarter=q.period.label) if present else ""
     return HTML(html + (_missing_html(missing) if missing else ""))
 
 
@@ -115,6 +136,60 @@ def kpi_chart(q, kpi: str, title_text: str, subtitle: str = ""):
         why = part[C.NOTE].dropna().iloc[0] if len(part) and part[C.NOTE].notna().any() else "no data"
         return HTML(_box(f"{escape(title_text)}: no value to chart ({escape(str(why))})."))
     return kpi_bar_chart(q.kpis, kpi, q.colors, title_text, subtitle)
+
+
+TREND_KPIS = (ids.CUSTOMERS_END, ids.SEGMENT_GROWTH_RATE, ids.RETENTION_RATE, ids.REVENUE,
+              ids.AVERAGE_ORDER_VALUE, ids.CLV, ids.NPS, ids.CSAT)
+"""The KPIs of the trends section, in panel order."""
+NO_HISTORY = ("No quarterly history for this cut of the segments (RFM segments are recomputed "
+              "each quarter), so there are no trends to show.")
+
+
+def _trend_window(q) -> tuple[pd.DataFrame, list[str]]:
+    """The unit's history over the trend window and the window's quarter labels."""
+    from segreport.charts import TREND_WINDOW
+    from segreport.kpis.context import quarters_back
+    from segreport.kpis.panel import QUARTER
+
+    labels = [quarters_back(q.period.label, k) for k in range(TREND_WINDOW - 1, -1, -1)]
+    history = q.history if q.history is not None else pd.DataFrame()
+    if history.empty:
+        return history, labels
+    return history[history[QUARTER].isin(labels)], labels
+
+
+def trend_chart(q, kpi_ids: Sequence[str] = TREND_KPIS,
+                title_text: str = "Key KPIs over the last nine quarters"):
+    """Line charts of ``kpi_ids`` per segment over the last 9 quarters
+    (:func:`segreport.charts.trend_panels`), or a line saying why there are none."""
+    from segreport.charts import trend_panels
+
+    window, labels = _trend_window(q)
+    if window.empty:
+        return HTML(_box(escape(NO_HISTORY)))
+    present = [k for k in kpi_ids if k not in q.missing
+               and window.loc[window[C.KPI] == k, C.VALUE].notna().any()]
+    if not present:
+        return HTML(_box(f"{escape(title_text)}: no values to chart."))
+    names = {k: kpi_name(k) for k in present}
+    return trend_panels(window, present, q.colors, q.period.label,
+                        f"{title_text} ({labels[0]} to {labels[-1]})", names)
+
+
+def trend_notes(q, kpi_ids: Sequence[str] = TREND_KPIS) -> HTML:
+    """Which KPIs of the trends section are not drawn and what would enable them (nothing
+    when every one is drawn)."""
+    window, labels = _trend_window(q)
+    if window.empty:
+        return HTML("")
+    missing = {k: q.missing[k] for k in kpi_ids if k in q.missing}
+    empty = [k for k in kpi_ids if k not in missing
+             and not window.loc[window[C.KPI] == k, C.VALUE].notna().any()]
+    html = _missing_html(missing) if missing else ""
+    if empty:
+        html += _box(f"No value between {labels[0]} and {labels[-1]}, so no trend: "
+                     + escape(", ".join(_SHORT.get(k, kpi_name(k)) for k in empty)) + ".")
+    return HTML(html)
 
 
 def predictive_clv_section(q) -> HTML:
@@ -203,32 +278,79 @@ def migration_section(q):
     return migration_heatmap(q.behaviour.migration_shares, q.behaviour.migration)
 
 
-def _kpi_cell(row: pd.Series | None, show_previous: bool) -> str:
+UP, DOWN = "▴", "▾"
+_CHANGE_COLORS = {1: GOOD, -1: BAD, 0: TEXT}
+"""Change colour by (direction × sign): better, worse, neither way better."""
+BLOCK_WIDTH = 460
+"""Widest a KPI's block may be (px): two side by side in the HTML, one on a 600 px phone."""
+SPARK_WIDTH, SPARK_HEIGHT = 72, 20
+KPI_BLOCK_CLASS = "segreport-kpi"
+SPARK_CLASS = "segreport-spark"
+_BCELL = "padding:3px 5px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap"
+"""A cell of a KPI block (styles inline, for the e-mail, and short: 11 blocks × 5 rows ×
+5 cells go into its body)."""
+_BHEAD = "padding:0 5px 2px;border-bottom:1px solid #bbb;text-align:right;font-size:10px;color:#666"
+
+
+def _has_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _target_line(row: pd.Series) -> str:
+    """``target 93.0% · on track`` (green) / ``off track`` (red); empty without a target."""
+    target, status = row.get(C.TARGET, math.nan), row.get(C.STATUS, "")
+    if pd.isna(target) and not _has_text(status):
+        return ""
+    color = GOOD if status == C.ON_TRACK else (BAD if status == C.OFF_TRACK else "#666")
+    parts = ([f"target {format_value(target, row[C.UNIT])}"] if not pd.isna(target) else []) + \
+        ([escape(str(status))] if _has_text(status) else [])
+    return f"<br><span style='font-size:10.5px;color:{color};font-weight:600'>{' · '.join(parts)}</span>"
+
+
+def _value_cell(row: pd.Series | None, show_interval: bool) -> str:
     if row is None:
-        return f"<td style='{_CELL}'>—</td>"
+        return f"<td style='{_BCELL}'>—</td>"
     kpi, value, unit = row[C.KPI], row[C.VALUE], row[C.UNIT]
     text = format_value(value, unit, signed=kpi == ids.SEGMENT_GROWTH_RATE)
-    style = _CELL
+    style = _BCELL
     band = row[C.BAND]
-    if band:
-        color = band_color(kpi, band)
-        style += f";background:{color}22;border-left:4px solid {color}"
-        text += (f"<br><span style='font-size:10px;color:{color};font-weight:700;letter-spacing:.5px'>"
-                 f"{escape(band.upper())}</span>")
     if bool(row.get(C.SMALL_SAMPLE, False)):
         text += " †"
     if isinstance(row[C.NOTE], str) and row[C.NOTE].startswith("not defined"):
         text += " *"
-    extra = []
+    if _has_text(band):
+        color = band_color(kpi, band)
+        style += f";background:{color}22;border-left:4px solid {color}"
+        text += (f"<br><span style='font-size:10px;color:{color};font-weight:700;letter-spacing:.5px'>"
+                 f"{escape(band.upper())}</span>")
     low, high = row.get(C.CI_LOW, math.nan), row.get(C.CI_HIGH, math.nan)
-    if not (pd.isna(low) or pd.isna(high)):
-        extra.append(f"{format_value(low, unit)} to {format_value(high, unit)}")
-    prev = row.get(C.PREVIOUS_VALUE, math.nan)
-    if show_previous and not pd.isna(prev):
-        extra.append(f"prev {format_value(prev, unit)}")
-    if extra:
-        text += f"<br><span style='font-size:10.5px;color:#666'>{'<br>'.join(extra)}</span>"
-    return f"<td style='{style}'>{text}</td>"
+    if show_interval and not (pd.isna(low) or pd.isna(high)):
+        text += (f"<br><span style='font-size:10.5px;color:#666'>{format_value(low, unit)} to "
+                 f"{format_value(high, unit)}</span>")
+    return f"<td style='{style}'>{text}{_target_line(row)}</td>"
+
+
+def _change_cell(row: pd.Series | None, change: str, called: str) -> str:
+    """The change in the KPI's unit: arrow and colour (green better, red worse, dark when
+    neither way is better) only when it is called; grey and no arrow otherwise."""
+    if row is None or pd.isna(row.get(change, math.nan)):
+        return f"<td style='{_BCELL};color:#999'>—</td>"
+    text = format_change(row[change], row[C.UNIT])
+    sign = int(row.get(called, 0) or 0)
+    if not sign:
+        return f"<td style='{_BCELL};color:#888'>{text}</td>"
+    color = _CHANGE_COLORS[sign * direction(row[C.KPI])]
+    return (f"<td style='{_BCELL};color:{color};font-weight:600'>"
+            f"{UP if sign > 0 else DOWN}{text}</td>")
+
+
+def _spark_cell(values: pd.Series | None, color: str) -> str:
+    if values is None or values.notna().sum() < 2:
+        return f"<td style='{_BCELL};color:#999'>—</td>"
+    data = base64.b64encode(sparkline_png(values, color, SPARK_WIDTH, SPARK_HEIGHT)).decode("ascii")
+    return (f"<td style='padding:2px 4px;border-bottom:1px solid #e5e5e5'><img src='data:image/png;base64,{data}' "
+            f"width='{SPARK_WIDTH}' height='{SPARK_HEIGHT}' alt='' class='{SPARK_CLASS}' "
+            f"style='display:block;border:0'></td>")
 
 
 def _segments_in_order(kpis: pd.DataFrame) -> list[str]:
@@ -236,33 +358,100 @@ def _segments_in_order(kpis: pd.DataFrame) -> list[str]:
     return segments + ([C.ALL_SEGMENTS] if C.ALL_SEGMENTS in set(kpis[C.SEGMENT]) else [])
 
 
-def kpi_table_html(kpis: pd.DataFrame, kpi_ids: Sequence[str], colors: dict[str, str] | None = None,
-                   show_previous: bool = True) -> str:
-    """Segments × the given KPIs as an HTML table.
+def _swatch(color: str) -> str:
+    return (f"<span style='display:inline-block;width:10px;height:10px;border-radius:2px;"
+            f"background:{color};margin-right:5px'></span>")
 
-    Each cell shows the value, its band (coloured), the 95 % interval where there is one,
-    the previous quarter's value, † for a small sample and * for an undefined value; the
-    notes and the bands are explained under the table.
+
+def _kpi_block(kpi: str, lookup: dict, segments: Sequence[str], colors: dict[str, str],
+               in_context: bool, spark: pd.DataFrame, quarter: str, show_interval: bool) -> str:
+    """One KPI: a row per segment (whole unit last) with value, changes and trend."""
+    sub = {HIGHER: "higher is better", LOWER: "lower is better"}.get(direction(kpi), "")
+    heads = [quarter or "Value"]
+    if in_context:
+        heads += ["vs last qtr", "vs a year ago"] + ([f"{len(spark.columns)} quarters"] if len(spark) else [])
+    head = (f"<tr><th colspan='{len(heads) + 1}' style='padding:4px 5px 0;text-align:left;"
+            f"font-size:13.5px'>{escape(_SHORT.get(kpi, kpi_name(kpi)))}"
+            + (f" <span style='font-size:10.5px;font-weight:400;color:#777'>{sub}</span>" if sub else "")
+            + f"</th></tr><tr><th style='{_BHEAD}'></th>"
+            + "".join(f"<th style='{_BHEAD};font-weight:400'>{escape(h)}</th>" for h in heads)
+            + "</tr>")
+    body = []
+    for seg in segments:
+        row = lookup.get((seg, kpi))
+        whole = seg == C.ALL_SEGMENTS
+        label = "Whole unit" if whole else str(seg)
+        # white rows: no zebra stripes behind the sparklines
+        weight = "font-weight:700;border-top:1px solid #444" if whole else "font-weight:400"
+        cells = _value_cell(row, show_interval)
+        if in_context:
+            key = (kpi, seg)
+            cells += (_change_cell(row, CHANGE_PREVIOUS, CALLED_PREVIOUS)
+                      + _change_cell(row, CHANGE_YEAR, CALLED_YEAR)
+                      + (_spark_cell(spark.loc[key] if key in spark.index else None,
+                                     colors.get(seg, ALL_COLOR)) if len(spark) else ""))
+        wrap = "nowrap" if len(label) <= 18 else "normal"
+        body.append(f"<tr style='{weight};background:#fff'><th style='padding:3px 5px;"
+                    f"border-bottom:1px solid #e5e5e5;text-align:left;white-space:{wrap};{weight}'>"
+                    f"{_swatch(colors.get(seg, ALL_COLOR))}{escape(label)}</th>{cells}</tr>")
+    return (f"<div class='{KPI_BLOCK_CLASS}' style='display:inline-block;vertical-align:top;"
+            f"width:100%;max-width:{BLOCK_WIDTH if in_context else BLOCK_WIDTH * 2 // 3}px;"
+            f"margin:0 18px 16px 0'>"
+            f"<table style='{_TABLE};width:100%'><thead>{head}</thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def kpi_table_html(kpis: pd.DataFrame, kpi_ids: Sequence[str], colors: dict[str, str] | None = None,
+                   show_previous: bool = True, history: pd.DataFrame | None = None,
+                   quarter: str = "", show_interval: bool = True) -> str:
+    """The given KPIs, one compact block each: a row per segment (the whole unit last).
+
+    Parameters
+    ----------
+    kpis
+        The tidy KPI frame of the reported quarter (with ``previous_value``; ``target`` and
+        ``status`` are shown when present).
+    kpi_ids
+        The KPIs to show, in order; those absent from ``kpis`` are skipped.
+    colors
+        Segment → colour (:func:`segreport.charts.segment_colors`).
+    show_previous
+        Show the changes on last quarter and a year ago, and the trend; off for KPIs that
+        exist for the reported quarter only.
+    history, quarter
+        The unit's KPI panel and the reported quarter: the year-ago change and the
+        sparkline of the last 8 quarters come from there; without them those columns
+        are empty and the notes say so.
+    show_interval
+        Write each value's 95 % interval under it.
+
+    Returns
+    -------
+    HTML: the blocks (each at most :data:`BLOCK_WIDTH` px wide, so one fits a 600 px
+    phone screen and two sit side by side on a wider one) and the notes under them. Each
+    cell shows the value, its band (coloured), † for a small sample, * for an undefined
+    value and the target when there is one; the change cells carry an arrow and a colour
+    only when the change is called (:mod:`segreport.kpis.context`).
     """
     colors = colors or segment_colors(kpis[C.SEGMENT])
     shown = [k for k in kpi_ids if k in set(kpis[C.KPI])]
     part = kpis[kpis[C.KPI].isin(shown)]
+    if show_previous:
+        part = kpi_context(part, history, quarter)
+    spark = trend(history, quarter) if show_previous else trend(None, "")
     lookup = {(r[C.SEGMENT], r[C.KPI]): r for _, r in part.iterrows()}
-    head = "".join(f"<th style='{_HEAD}'>{escape(_SHORT.get(k, kpi_name(k)))}</th>" for k in shown)
-    body = []
-    for seg in _segments_in_order(part):
-        label = "All (whole unit)" if seg == C.ALL_SEGMENTS else seg
-        swatch = (f"<span style='display:inline-block;width:10px;height:10px;border-radius:2px;"
-                  f"background:{colors.get(seg, '#4d4d4d')};margin-right:6px'></span>")
-        weight = "font-weight:700;border-top:2px solid #444;" if seg == C.ALL_SEGMENTS else ""
-        cells = "".join(_kpi_cell(lookup.get((seg, k)), show_previous) for k in shown)
-        body.append(f"<tr style='{weight}'><th style='{_CELL};text-align:left;{weight}'>{swatch}"
-                    f"{escape(str(label))}</th>{cells}</tr>")
-    return (f"<table style='{_TABLE}'><thead><tr><th style='{_HEAD};text-align:left'>Segment</th>"
-            f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{_table_notes(part, shown)}")
+    segments = _segments_in_order(part)
+    blocks = "".join(_kpi_block(k, lookup, segments, colors, show_previous, spark, quarter,
+                                show_interval) for k in shown)
+    has_history = len(spark) > 0
+    return (f"<div style='max-width:{2 * BLOCK_WIDTH + 40}px'>{blocks}</div>"
+            + _table_notes(part, shown, show_interval, show_previous, has_history,
+                           spark.columns if has_history else ()))
 
 
-def _table_notes(part: pd.DataFrame, shown: Sequence[str]) -> str:
+def _table_notes(part: pd.DataFrame, shown: Sequence[str], show_interval: bool = True,
+                 in_context: bool = False, has_history: bool = False,
+                 quarters: Sequence[str] = ()) -> str:
     cards = load_cards()
     lines = []
     for kpi in shown:
@@ -276,8 +465,21 @@ def _table_notes(part: pd.DataFrame, shown: Sequence[str]) -> str:
     if part[C.SMALL_SAMPLE].fillna(False).astype(bool).any():
         lines.append("† small sample: fewer than 30 observations behind the value; read it with "
                      "its interval.")
-    if (part[C.CI_LOW].notna()).any():
-        lines.append("Second line: 95% interval.")
+    if show_interval and (part[C.CI_LOW].notna()).any():
+        lines.append("Under a value: its 95% interval.")
+    if in_context:
+        lines.append(
+            f"<span style='color:{GOOD}'>{UP}</span>/<span style='color:{BAD}'>{DOWN}</span> a real "
+            "change, green when it is for the better, red for the worse: beyond its 95% interval "
+            "for the KPIs estimated from a sample (retention, churn, survey scores); for those "
+            "counted over every customer and order, any change. Grey, no arrow: within the "
+            "margin of error or none. Changes are in the KPI's unit (pts: percentage points).")
+        if has_history:
+            lines.append(f"Trend: {escape(quarters[0])} to {escape(quarters[-1])}, the last dot "
+                         "is this quarter.")
+        else:
+            lines.append("No quarterly history for this cut of the segments: changes on a year "
+                         "ago and trends are not available.")
     undefined = part[part[C.NOTE].fillna("").str.startswith("not defined")]
     items = []
     for note, group in undefined.groupby(C.NOTE, sort=False):
@@ -297,29 +499,51 @@ def _table_notes(part: pd.DataFrame, shown: Sequence[str]) -> str:
     return out
 
 
-def scorecard(kpis: pd.DataFrame, colors: dict[str, str] | None = None) -> HTML:
-    """The executive scorecard: segments × the base KPIs."""
-    return HTML(kpi_table_html(kpis, SCORECARD_KPIS, colors))
+def scorecard(kpis: pd.DataFrame, colors: dict[str, str] | None = None,
+              history: pd.DataFrame | None = None, quarter: str = "") -> HTML:
+    """The executive scorecard: the base KPIs, one block each, every segment with its value,
+    change on last quarter and on a year ago, and its trend (see :func:`kpi_table_html`)."""
+    return HTML(kpi_table_html(kpis, SCORECARD_KPIS, colors, history=history,
+                               quarter=Period.parse(quarter).label if quarter else "",
+                               show_interval=False))
 
 
-def narrative_html(kpis: pd.DataFrame, colors: dict[str, str] | None = None) -> HTML:
-    """One paragraph per segment, the whole unit first."""
+LEADS = ("Biggest move:", "Needs a decision:")
+
+
+def narrative_html(kpis: pd.DataFrame, colors: dict[str, str] | None = None,
+                   history: pd.DataFrame | None = None, quarter: str = "") -> HTML:
+    """One paragraph per segment, the whole unit first, and after it what needs a decision
+    (each piece of advice once, naming its segments; every missed target)."""
     colors = colors or segment_colors(kpis[C.SEGMENT])
+    quarter = Period.parse(quarter).label if quarter else ""
     parts = []
-    for seg, text in narrative(kpis).items():
+    for seg, text in narrative(kpis, history, quarter).items():
         label = "The whole unit" if seg == C.ALL_SEGMENTS else seg
+        body = escape(text)
+        for lead in LEADS:  # the narrative's own words, bold so that the eye finds them
+            body = body.replace(lead, f"<b>{lead}</b>")
         parts.append(f"<p style='border-left:4px solid {colors.get(seg, '#4d4d4d')};padding-left:10px;"
-                     f"font-size:15px;line-height:1.45'><b>{escape(str(label))}.</b> {escape(text)}</p>")
+                     f"font-size:15px;line-height:1.45'><b>{escape(str(label))}.</b> {body}</p>")
+        if seg == C.ALL_SEGMENTS or len(parts) == 1:
+            todo = decisions(kpis)
+            if todo:
+                items = "".join(f"<li>{escape(t)}</li>" for t in todo)
+                parts.append(f"<div style='font-size:15px;line-height:1.45;background:#f6f6f6;"
+                             f"border-left:4px solid #999;padding:6px 10px;margin:0 0 14px;"
+                             f"break-inside:avoid'>"
+                             f"<b>To decide</b><ul style='margin:4px 0 2px;padding-left:20px'>"
+                             f"{items}</ul></div>")
     return HTML("".join(parts))
 
 
 def data_quality(dataset: Dataset, facts: pd.DataFrame, business_unit: str = "") -> HTML:
-    """Rows read per file, rows dropped and why, and how many customers the report covers."""
-    q = dataset.quality_frame()
-    if business_unit:  # orders of no customer belong to no unit
-        hidden = {id(n) for n in _unit_free_notes(dataset)}
-        keep = [id(n) not in hidden for n in dataset.quality]
-        q = q[keep]
+    """Rows read per file, rows dropped and why, and how many customers the report covers.
+
+    A unit's report counts the unit's rows only (its customers, their orders and survey
+    answers); orders that belong to no customer are shown in the report of every unit only.
+    """
+    q = dataset.quality_frame(business_unit)
     rows = "".join(
         f"<tr><td style='{_CELL};text-align:left'>{escape(r.table)}</td>"
         f"<td style='{_CELL};text-align:left'>{escape(r.file)}</td><td style='{_CELL}'>{r.rows_read:,}</td>"
@@ -377,16 +601,46 @@ def definitions(kpis: pd.DataFrame) -> HTML:
     return HTML("".join(parts))
 
 
+KPI_HISTORY_NAME = "kpi_history.csv"
+"""Beside ``kpis.csv``: the same columns plus ``quarter``, for every quarter the report shows."""
+
+
 def kpis_for_csv(kpis: pd.DataFrame, period: str, business_unit: str) -> pd.DataFrame:
     """The tidy frame in the column order of ``kpis.csv``."""
     out = kpis.assign(**{C.PERIOD: Period.parse(period).label,
                          C.BUSINESS_UNIT: business_unit or C.ALL_SEGMENTS})
-    if C.PREVIOUS_VALUE not in out:
-        out[C.PREVIOUS_VALUE] = math.nan
+    for col, empty in ((C.PREVIOUS_VALUE, math.nan), (C.TARGET, math.nan), (C.STATUS, "")):
+        if col not in out:
+            out[col] = empty
     return out[list(C.KPI_CSV_COLUMNS)]
 
 
-def save_kpis(kpis: pd.DataFrame, path: str, period: str, business_unit: str) -> None:
-    """Write ``kpis.csv`` (nothing when ``path`` is empty, e.g. in JupyterLab)."""
+def kpi_history_for_csv(history: pd.DataFrame | None, period: str,
+                        business_unit: str) -> pd.DataFrame:
+    """``kpi_history.csv``: one row per KPI × segment × quarter the report of ``period``
+    shows (:func:`segreport.pipeline.window_quarters`, oldest first), in the columns of
+    ``kpis.csv`` with ``quarter`` in front; ``period`` is the report's quarter in every row.
+
+    ``history`` is the unit's KPI panel (``Quarter.history``); empty or ``None`` (under
+    ``segment_by: rfm``, which has no panel) gives the header alone.
+    """
+    from segreport.pipeline import window_quarters
+
+    if history is None or history.empty:
+        return pd.DataFrame(columns=list(C.KPI_HISTORY_COLUMNS))
+    part = history[history[C.QUARTER].isin(window_quarters(period))]
+    part = part.sort_values(C.QUARTER, kind="stable")  # YYYYQn labels sort in time order
+    out = kpis_for_csv(part, period, business_unit)
+    out.insert(0, C.QUARTER, part[C.QUARTER].to_numpy())
+    return out.reset_index(drop=True)
+
+
+def save_kpis(kpis: pd.DataFrame, path: str, period: str, business_unit: str,
+              history: pd.DataFrame | None = None) -> None:
+    """Write ``kpis.csv`` and, beside it, ``kpi_history.csv`` from ``history`` (the
+    unit's KPI panel); nothing when ``path`` is empty, e.g. in JupyterLab."""
     if path:
         kpis_for_csv(kpis, period, business_unit).to_csv(path, index=False)
+        if history is not None:
+            kpi_history_for_csv(history, period, business_unit).to_csv(
+                Path(path).with_name(KPI_HISTORY_NAME), index=False)
