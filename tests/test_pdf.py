@@ -144,9 +144,10 @@ def test_real_report_prints_to_a_multi_page_a4_pdf(tmp_path, tiny_report):
     # 100.0% for the whole unit) is printed on page 1, not clipped off to the right.
     first = pdf_text(pdf, 1)
     assert "Executive scorecard" in first and "100.0%" in first
-    # The appendix starts a page of its own.
+    # The appendix is printed; it follows on, with no page of its own that would leave the
+    # page before it part empty (tests/test_reads_well.py checks how full pages are).
+    assert "Appendix" in text
     starts = [pdf_text(pdf, n).lstrip() for n in range(1, pages + 1)]
-    assert any(s.startswith("Appendix") for s in starts[1:]), starts
     # No page is empty (a page of charts has images but no text).
     blank = [n for n, s in enumerate(starts, 1) if not s.strip() and not pdf_images(pdf, n)]
     assert not blank, f"blank pages: {blank}"

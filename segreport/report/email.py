@@ -387,8 +387,13 @@ def email_summary(nb: nbformat.NotebookNode, domain: str = "segreport.invalid",
 
 
 def _page(fragments: Iterable[str], title: str, footer: str) -> str:
-    """Our own small e-mail template: inline styles only, no external resources."""
-    body = "\n".join(f"<div style='margin:0 0 18px'>{f}</div>" for f in fragments)
+    """Our own small e-mail template: inline styles only, no external resources.
+
+    Each fragment is a block of its own that scrolls sideways when it is wider than the
+    screen (a wide table on a phone), so the rest of the message keeps the screen's width.
+    """
+    body = "\n".join(f"<div style='margin:0 0 18px;max-width:100%;overflow-x:auto'>{f}</div>"
+                     for f in fragments)
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
