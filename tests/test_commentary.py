@@ -162,7 +162,7 @@ def test_the_note_is_in_the_email_body_with_its_html_escaped(reports):
     body = email_html(reports / "out" / "2026Q3" / "All", "All")
     assert TITLE in body and "Retention <strong>held</strong>" in body
     assert "&lt;script&gt;alert('note')&lt;/script&gt;" in body and "<script>alert" not in body
-    assert body.index(TITLE) < body.index("Segment")  # before the scorecard
+    assert body.index(TITLE) < body.index("Active at start")  # before the scorecard
 
 
 def test_a_report_without_a_note_has_no_note_section(reports):

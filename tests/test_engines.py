@@ -312,7 +312,7 @@ def test_the_notebook_parameters_cell_lists_every_parameter_with_its_default():
     values: dict = {}
     exec("".join(cell["source"]), {}, values)  # plain assignments of literals
     expected = ReportParams().notebook_parameters()
-    # data_dir and output_dir are relative to the notebooks folder there
-    for key in ("data_dir", "output_dir"):
+    # folders are relative to the notebooks folder there
+    for key in ("data_dir", "output_dir", "commentary_dir"):
         assert values[key] == "../" + expected.pop(key)
     assert {k: values[k] for k in expected} == expected

@@ -67,17 +67,22 @@ def child_pids(pid: int | None = None) -> list[int]:
     return found
 
 
-def kill_kernels() -> None:
-    """Kill this process's children (the notebook kernels) at once, each with the
-    process group it leads (a kernel runs in a session of its own)."""
-    for pid in child_pids():
+def kill_group(pid: int) -> None:
+    """Kill process ``pid`` at once, with the process group it leads (a kernel runs in a
+    session of its own)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:  # not a group leader: only the process
         try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:  # not a group leader: only the process
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def kill_kernels() -> None:
+    """Kill this process's children (the notebook kernels) at once."""
+    for pid in child_pids():
+        kill_group(pid)
 
 
 def drop_kernel_specs() -> None:
@@ -154,7 +159,9 @@ class ReusedKernel:
     def kill(self) -> None:
         """Kill the kernel without asking: after Ctrl-C, when the interrupted notebook
         client may still hold the event loop a polite shutdown would wait on."""
-        kill_kernels()
+        pid = getattr(getattr(self._km, "provisioner", None), "pid", None)
+        if pid:
+            kill_group(pid)
         self._forget()
 
     def _forget(self) -> None:
