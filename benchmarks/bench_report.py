@@ -150,7 +150,7 @@ def facts_stage(data: Path, period: str) -> tuple[float, float, float]:
     from segreport.data.quarterly import parse_quarter
     from segreport.engine import open_engine
     from segreport.engine import panel as P
-    from segreport.pipeline import _materialize
+    from segreport.engine.tables import materialize
 
     q = parse_quarter(period)
     window = P.Window(q - 11, q)  # as a report of ``period`` (history and cohorts)
@@ -158,7 +158,7 @@ def facts_stage(data: Path, period: str) -> tuple[float, float, float]:
     opened = open_engine(data)
 
     def engine() -> None:
-        history = _materialize(opened, P.customer_with_history(opened, window), "history")
+        history = materialize(opened, P.customer_with_history(opened, window), "history")
         P.segment_totals(P.panel(opened, window, wide=history), True)
 
     def checks() -> None:
