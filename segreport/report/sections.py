@@ -297,14 +297,16 @@ def _has_text(value: object) -> bool:
 
 
 def _target_line(row: pd.Series) -> str:
-    """``target 93.0% · on track`` (green) / ``off track`` (red); empty without a target."""
+    """``target 93.0%`` over ``on track`` (green) / ``off track`` (red), on two short lines
+    that fit the value column; empty without a target."""
     target, status = row.get(C.TARGET, math.nan), row.get(C.STATUS, "")
     if pd.isna(target) and not _has_text(status):
         return ""
     color = GOOD if status == C.ON_TRACK else (BAD if status == C.OFF_TRACK else "#666")
     parts = ([f"target {format_value(target, row[C.UNIT])}"] if not pd.isna(target) else []) + \
         ([escape(str(status))] if _has_text(status) else [])
-    return f"<br><span style='font-size:10.5px;color:{color};font-weight:600'>{' · '.join(parts)}</span>"
+    return "".join(f"<br><span style='font-size:10.5px;color:{color};font-weight:600'>{part}</span>"
+                   for part in parts)
 
 
 def _value_cell(row: pd.Series | None, show_interval: bool) -> str:
