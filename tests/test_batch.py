@@ -132,7 +132,7 @@ def test_a_killed_batch_leaves_no_half_written_report(tmp_path, sample):
     # the next run clears what the killed one left in the hidden staging folder
     assert batch(tmp_path, sample) == 0
     staging = tmp_path / "out" / ".staging"
-    assert not staging.exists() or not any(staging.iterdir())
+    assert not staging.exists() or not any(staging.iterdir()), [(p, sorted(p.rglob("*"))[:5]) for p in staging.iterdir()]
 
 
 def test_secret_in_environment_reaches_no_output_file(tmp_path, sample, monkeypatch):

@@ -1020,3 +1020,25 @@ def test_ctrl_c_ends_run_and_batch_quietly(tmp_path, command, ready):
     assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
     assert "segreport: aborted" in done.stderr
     assert files_under(tmp_path / "out") == []  # no report, no staging folder
+
+
+def test_a_kernel_ends_by_itself_when_the_run_that_started_it_is_killed():
+    started = ("from segreport.report.kernel import ReusedKernel\n"
+               "km = ReusedKernel().get('.')\n"
+               "print(km.provisioner.pid, flush=True)\n"
+               "import time; time.sleep(120)\n")
+    run = subprocess.Popen([sys.executable, "-c", started], stdout=subprocess.PIPE, text=True)
+    kernel = int(run.stdout.readline())
+    run.kill()  # SIGKILL: nothing of the run can clean up
+    run.wait()
+    def running() -> bool:
+        try:
+            state = Path(f"/proc/{kernel}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state not in ("Z", "X")
+
+    deadline = time.monotonic() + 30  # ipykernel polls its parent every second
+    while time.monotonic() < deadline and running():
+        time.sleep(0.2)
+    assert not running()

@@ -26,8 +26,11 @@ _SPEC_DIRS: set[str] = set()
 
 
 def kernel_spec() -> dict:
+    """The kernel of this interpreter; it ends by itself when the process that started it
+    (this one) is gone, even killed (``parent_handle``: ipykernel polls its parent)."""
     return {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                     "--IPKernelApp.log_level=ERROR"],
+                     "--IPKernelApp.log_level=ERROR",
+                     f"--IPKernelApp.parent_handle={os.getpid()}"],
             "display_name": "segreport (.venv)", "language": "python",
             "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}}
 
