@@ -36,6 +36,7 @@ from segreport.engine.options import (
     check_spark_master,
 )
 from segreport.errors import ConfigError, clip
+from segreport.files import read_at_most
 from segreport.kpis.targets import check_targets
 from segreport.period import Period
 
@@ -314,9 +315,8 @@ def read_params_file(path: Path) -> Any:
         raise ConfigError(f"{path}: params file not found; check the path given to "
                           "--params, e.g. --params params/default.yaml")
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_PARAMS_BYTES + 1)
-        if len(data) > MAX_PARAMS_BYTES:
+        data = read_at_most(path, MAX_PARAMS_BYTES)
+        if data is None:
             raise ConfigError(f"{path}: params file larger than {MAX_PARAMS_BYTES // 1024} KB; "
                               "a params file holds a few 'parameter: value' lines")
         return safe_yaml(data.decode("utf-8")) or {}

@@ -13,6 +13,14 @@ def current_umask() -> int:
     return mask
 
 
+def read_at_most(path: Path, limit: int) -> bytes | None:
+    """The bytes of ``path``; ``None`` when it holds more than ``limit`` bytes (never more
+    than ``limit + 1`` are read, whatever the file's size)."""
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    return None if len(data) > limit else data
+
+
 def write_file_atomic(path: Path, data: bytes, mode: int | None = None) -> Path:
     """Write ``data`` to ``path`` in one step (temporary file beside it, then rename), so
     a reader sees the old file or the new one, never half of it.

@@ -17,7 +17,7 @@ from pathlib import Path
 from IPython.display import HTML
 
 from segreport.errors import ConfigError, clip
-from segreport.files import write_file_atomic
+from segreport.files import read_at_most, write_file_atomic
 from segreport.period import Period
 from segreport.report.publish import safe_name, unit_folder
 
@@ -68,9 +68,8 @@ def read_note(path: str | Path) -> str | None:
     if not path.is_file():
         return None
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_NOTE_BYTES + 1)
-        if len(data) > MAX_NOTE_BYTES:
+        data = read_at_most(path, MAX_NOTE_BYTES)
+        if data is None:
             raise ConfigError(f"{path}: the analyst's note is larger than {MAX_NOTE_BYTES:,} "
                               "bytes; a note is a few paragraphs")
         text = data.decode("utf-8-sig")
