@@ -6,18 +6,26 @@ segment→colour map from :func:`segment_colors`, and returns a
 """
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import inspect
 import math
+import pickle
 import textwrap
 from collections.abc import Iterable
 
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.transforms import TransformNode
 
 from segreport import columns as C
+from segreport.cache import read_entry, store_entry
 from segreport.formatting import format_money, format_value
 from segreport.kpis import ids
 from segreport.kpis.cards import load_cards
@@ -161,7 +169,7 @@ def revenue_mix_chart(kpis, colors: dict[str, str]) -> Figure:
     ax.set_yticks(y, list(revenue.index))
     ax.invert_yaxis()
     ax.set_xlim(min(0, revenue.min() * 1.1), top * 1.45)
-    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: format_money(v)))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(money_tick))
     ax.grid(axis="y", visible=False)
     _chrome(ax, "Revenue mix", f"Net revenue of the quarter by segment; unit total {format_money(total)}")
     return fig
@@ -298,13 +306,18 @@ TREND_WINDOW = 9
 REPORTED_SHADE = "#fff2cc"
 
 
+def money_tick(value: float, _pos=None) -> str:
+    """A money tick label (a tick formatter, picklable so the chart can be cached)."""
+    return format_money(value)
+
+
 def _quarter_tick(label: str) -> str:
     """``2026Q3`` → ``Q3\\n2026`` (two short lines under a tick)."""
     return f"{label[4:]}\n{label[:4]}"
 
 
-def _axis_value(value: float, unit: str) -> str:
-    """A tick label: ``8%``, ``+40``, ``1.5M``, ``120``."""
+def _axis_value(value: float, _pos=None, *, unit: str) -> str:
+    """A tick label: ``8%``, ``+40``, ``1.5M``, ``120`` (a tick formatter: ``pos`` unused)."""
     if unit == "points":
         return f"{value:+.0f}" if round(value) else "0"
     text = format_value(value, unit, compact=True)
@@ -378,7 +391,7 @@ def kpi_trend(history, kpi: str, colors: dict[str, str], quarter: str, ax=None,
     ax.set_xlim(-0.5, len(labels) - 0.5)
     ax.tick_params(axis="y", labelsize=fontsize)
     if unit:
-        ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: _axis_value(v, unit)))
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(functools.partial(_axis_value, unit=unit)))
         ax.yaxis.set_major_locator(mticker.MaxNLocator(5))
     ax.grid(axis="x", visible=False)
     ax.set_title(title or kpi_name(kpi), loc="left", fontsize=fontsize + 2)
@@ -485,16 +498,87 @@ def compact_png(data: bytes, colors: int = 256) -> bytes:
     return out.getvalue()
 
 
+FIGURE_CACHE = "figures"
+FIGURES_KEPT = 2000
+"""Chart images kept in the cache (about 30 KB each): the charts of some fifty reports."""
+
+
+class _FigureState(pickle.Pickler):
+    """Pickles a figure without the back-references that transforms keep to their
+    parents, which are keyed by object id and so differ from one process to the next, and
+    with every array in C order (the same values laid out otherwise are the same chart)."""
+
+    def reducer_override(self, obj):
+        if isinstance(obj, np.ndarray) and not obj.flags.c_contiguous:
+            return np.ascontiguousarray(obj).__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+        if not isinstance(obj, TransformNode):
+            return NotImplemented
+        reduced = obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+        if len(reduced) > 2 and isinstance(reduced[2], dict) and "_parents" in reduced[2]:
+            state = {k: v for k, v in reduced[2].items() if k != "_parents"}
+            return (*reduced[:2], state, *reduced[3:])
+        return reduced
+
+
+@functools.cache
+def _image_code() -> str:
+    """What else decides a chart's pixels: the drawing libraries' versions and the code
+    that turns a figure into the report's PNG."""
+    import matplotlib
+    import PIL
+
+    return "|".join([matplotlib.__version__, PIL.__version__, inspect.getsource(compact_png),
+                     inspect.getsource(figure_png)])
+
+
+def figure_fingerprint(fig: Figure, **kwargs) -> str | None:
+    """SHA-256 of everything that decides the PNG of ``fig`` drawn with ``kwargs``: every
+    artist's state (the figure pickled), the style settings, the print options and
+    :func:`_image_code`; ``None`` when the figure cannot be pickled (e.g. it holds a
+    lambda)."""
+    import matplotlib
+
+    digest = hashlib.sha256()
+    try:
+        _FigureState(_HashWriter(digest), protocol=pickle.HIGHEST_PROTOCOL).dump(fig)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return None
+    digest.update(repr(sorted(kwargs.items())).encode())
+    digest.update(repr(sorted((k, v) for k, v in matplotlib.rcParams.items()
+                              if k != "backend")).encode())  # its default is an object
+    digest.update(_image_code().encode())
+    return digest.hexdigest()
+
+
+class _HashWriter:
+    """A file-like sink that feeds what is written into a hash."""
+
+    def __init__(self, digest) -> None:
+        self.write = digest.update
+
+
 def figure_png(fig: Figure, **kwargs) -> str | None:
     """The notebook's PNG of ``fig`` (as IPython's inline backend draws it, ``kwargs``
     passed on to it) made compact by :func:`compact_png`, base64-encoded; ``None`` for an
-    empty figure."""
-    import base64
+    empty figure.
 
+    A chart drawn before with the same state, style and options (see
+    :func:`figure_fingerprint`) is read from the cache (``$SEGREPORT_CACHE_DIR/figures``)
+    instead of being drawn again: re-running a report on the same data redraws only the
+    charts that changed.
+    """
     from IPython.core.pylabtools import print_figure
 
-    data = print_figure(fig, fmt="png", **kwargs)
-    return None if data is None else base64.b64encode(compact_png(data)).decode("ascii")
+    key = figure_fingerprint(fig, **kwargs)
+    data = read_entry(FIGURE_CACHE, f"{key}.png") if key else None
+    if data is None:
+        raw = print_figure(fig, fmt="png", **kwargs)
+        if raw is None:
+            return None
+        data = compact_png(raw)
+        if key:
+            store_entry(FIGURE_CACHE, f"{key}.png", data, FIGURES_KEPT)
+    return base64.b64encode(data).decode("ascii")
 
 
 def use_compact_png(**kwargs) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from segreport.charts import WIDTH, _chrome
+from segreport.charts import WIDTH, _chrome, money_tick
 from segreport.data.quarterly import ACQUISITION_QUARTER, QUARTERS_SINCE
 from segreport.formatting import format_money
 from segreport.kpis import segmentation as S
@@ -110,7 +110,7 @@ def cluster_profile_chart(result: S.ClusterResult) -> Figure:
         ax.set_xlim(0, top * 1.55)
         ax.set_title(label, fontsize=10.5, fontweight="normal", loc="left")
         ax.xaxis.set_major_locator(mticker.MaxNLocator(3))
-        ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: format_money(v)))
+        ax.xaxis.set_major_formatter(mticker.FuncFormatter(money_tick))
         ax.grid(axis="y", visible=False)
         if j == 0:
             ax.set_yticks(y, [f"{g}. {name}" for g, name in zip(profile[S.GROUP], profile.index)])

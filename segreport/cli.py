@@ -12,10 +12,24 @@ from pathlib import Path
 import click
 
 from segreport import errors
-from segreport.config import load_params
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group; ``segreport email`` is imported only when it is used, so that
+    ``segreport run`` can start its notebook kernel before the heavy imports."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "email"])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "email":
+            from segreport.report.email_cli import email_command
+
+            return email_command
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands)
 @click.option("--debug", is_flag=True, help="Show full tracebacks.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
@@ -33,10 +47,19 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="The master notebook (default: notebooks/segment_report.ipynb).")
 def run(params_file: str, overrides: tuple[str, ...], notebook: str | None) -> None:
     """Execute the master notebook with papermill and render the report."""
-    from segreport.report.run import run_report
+    from segreport.report.kernel import WARM_UP, ReusedKernel, default_notebook
 
-    params = load_params(params_file, overrides)
-    run_report(params, Path(notebook) if notebook else None)
+    path = Path(notebook) if notebook else default_notebook()
+    kernel = ReusedKernel()
+    try:
+        if path.is_file():  # the kernel starts and imports while this process does
+            kernel.get(str(path.parent), WARM_UP)
+        from segreport.config import load_params
+        from segreport.report.run import run_report
+
+        run_report(load_params(params_file, overrides), path, kernel=kernel)
+    finally:
+        kernel.close()
 
 
 @cli.command()
@@ -57,6 +80,7 @@ def run(params_file: str, overrides: tuple[str, ...], notebook: str | None) -> N
 def batch(params_file: str, overrides: tuple[str, ...], by: str, units: tuple[str, ...],
           periods: tuple[str, ...], workers: int, force: bool, notebook: str | None) -> None:
     """One report per business unit (and period), in parallel, with an index.html."""
+    from segreport.config import load_params
     from segreport.period import Period
     from segreport.report.batch import run_batch
     from segreport.report.email_cli import email_settings
@@ -98,11 +122,6 @@ def sample(out_dir: str, n_customers: int, seed: int, fmt: str, subscription: bo
                             subscription=subscription)
     click.echo(f"segreport: sample data written to {out_dir} ({', '.join(p.name for p in paths.values())})",
                err=True)
-
-
-from segreport.report.email_cli import email_command  # noqa: E402
-
-cli.add_command(email_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from segreport import columns as C
+from segreport.cache import cache_dir
 from segreport.data.quarterly import parse_quarter, quarter_label
 from segreport.data.read import DatasetInfo
 from segreport.errors import ConfigError, DataError
@@ -207,8 +208,7 @@ def cache_root() -> Path:
     """Where prepared folders are kept between runs: ``$SEGREPORT_CACHE_DIR/prepared``, by
     default ``~/.cache/segreport/prepared`` (owner-only); model fits go beside it, in
     ``clv``."""
-    root = os.environ.get("SEGREPORT_CACHE_DIR") or Path.home() / ".cache" / "segreport"
-    return Path(root) / "prepared"
+    return cache_dir("prepared")
 
 
 def source_fingerprint(data_source: str | Path, **settings) -> str | None:
@@ -396,7 +396,7 @@ def load_quarter(folder: str | Path, period: str, business_unit: str = "",
     if predictive:
         summary = _read_unit(folder / purchases_file(p.label), business_unit)
         predicted, fit = predicted_clv_of(summary, facts, clv_horizon_months, clv_discount_rate,
-                                          cache_root().parent / "clv")
+                                          cache_dir("clv"))
         frames.append(with_previous(predicted, None))
     kpis = with_targets(pd.concat(frames, ignore_index=True), targets, business_unit)
     all_ids = list(dict.fromkeys(list(ids.BASE_KPIS) + list(ids.VALUE_KPIS) + list(ids.VOICE_KPIS)))

@@ -64,6 +64,13 @@ def pdf_info(pdf: Path) -> dict[str, str]:
     return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
 
 
+@pytest.fixture(autouse=True)
+def own_pdf_cache(tmp_path: Path, monkeypatch) -> None:
+    """Each test prints into a cache of its own: a page printed by another test would
+    otherwise be copied from the cache instead of reaching the Chromium under test."""
+    monkeypatch.setenv("SEGREPORT_CACHE_DIR", str(tmp_path / "cache"))
+
+
 @pytest.fixture
 def private_tmp(tmp_path: Path, monkeypatch) -> Path:
     """Send Chromium's throwaway profile (and stderr file) into a folder we can inspect."""
@@ -270,3 +277,18 @@ def _cmdline(proc: Path) -> str:
         return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return ""
+
+
+def test_the_same_page_is_printed_once_then_copied_from_the_cache(tmp_path, html,
+                                                                   fake_engine):
+    calls = tmp_path / "calls"
+    fake_engine(f'echo printed >> {calls}\nprintf "%%PDF-1.4 tiny page" > "$out"\n')
+    first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
+    html_to_pdf(html, first)
+    html_to_pdf(html, second)
+    assert calls.read_text().count("printed") == 1  # the second PDF came from the cache
+    assert second.read_bytes() == first.read_bytes() == b"%PDF-1.4 tiny page"
+
+    html.write_text(TINY_PAGE.replace("120", "121"))  # one figure changed: printed again
+    html_to_pdf(html, second)
+    assert calls.read_text().count("printed") == 2

@@ -21,18 +21,28 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 KERNEL_NAME = "segreport"
+NOTEBOOK_NAME = "segment_report.ipynb"
 #: The temporary kernelspec folders in use, for :func:`drop_kernel_specs`.
 _SPEC_DIRS: set[str] = set()
 
 
+def default_notebook() -> Path:
+    """The master notebook: ``notebooks/segment_report.ipynb`` beside the package, else in
+    the current folder."""
+    beside = Path(__file__).resolve().parents[2] / "notebooks" / NOTEBOOK_NAME
+    return beside if beside.is_file() else Path("notebooks") / NOTEBOOK_NAME
+
+
 def kernel_spec() -> dict:
     """The kernel of this interpreter; it ends by itself when the process that started it
-    (this one) is gone, even killed (``parent_handle``: ipykernel polls its parent)."""
+    (this one) is gone, even killed (``parent_handle``: ipykernel polls its parent). Its
+    string hashing is fixed, so a chart pickles to the same bytes in every run (sets
+    iterate in hash order) and is found in the chart cache (:func:`.charts.figure_png`)."""
     return {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
                      "--IPKernelApp.log_level=ERROR",
                      f"--IPKernelApp.parent_handle={os.getpid()}"],
             "display_name": "segreport (.venv)", "language": "python",
-            "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}}
+            "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONHASHSEED": "0"}}
 
 
 @contextmanager

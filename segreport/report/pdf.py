@@ -10,6 +10,7 @@ written, so success is judged by the file it wrote: it must exist and start with
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -18,7 +19,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from segreport.cache import read_entry, store_entry
 from segreport.errors import PdfEngineMissing, PdfError
+from segreport.files import write_file_atomic
 
 ENGINE_ENV = "SEGREPORT_CHROMIUM"
 ENGINE_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -38,6 +41,9 @@ CHROMIUM_FLAGS = (
 # Lines Chromium prints on every headless run without a D-Bus; not worth reporting.
 NOISE = re.compile(r"dbus|Fontconfig|unexpected operator|^\s*$", re.IGNORECASE)
 STDERR_TAIL_LINES = 20
+PDF_CACHE = "pdf"
+PDFS_KEPT = 50
+"""Printed reports kept in the cache: an HTML printed before is not printed again."""
 
 
 def find_pdf_engine() -> str | None:
@@ -61,7 +67,9 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, timeout: float = 12
 
     The PDF is written into a temporary folder beside ``pdf_path`` and renamed into place,
     so ``pdf_path`` is either the complete new PDF or untouched. Each run uses a fresh
-    Chromium profile in a temporary folder, removed afterwards.
+    Chromium profile in a temporary folder, removed afterwards. The same HTML printed
+    before by the same Chromium is copied from the cache (``$SEGREPORT_CACHE_DIR/pdf``,
+    see :func:`pdf_fingerprint`) instead of being printed again.
 
     Raises
     ------
@@ -83,6 +91,11 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, timeout: float = 12
             f"${ENGINE_ENV}={wanted!r} is not an executable" if wanted else None)
 
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    key = pdf_fingerprint(html_path.read_bytes(), engine)
+    printed = read_entry(PDF_CACHE, f"{key}.pdf")
+    if printed is not None and printed.startswith(b"%PDF-"):
+        write_file_atomic(pdf_path, printed)
+        return pdf_path
     work = Path(tempfile.mkdtemp(prefix=f".{pdf_path.name}.", suffix=".tmp",
                                  dir=pdf_path.parent))
     profile = Path(tempfile.mkdtemp(prefix="segreport-chromium-"))
@@ -94,11 +107,22 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, timeout: float = 12
             timeout)
         if not _is_pdf(part):
             raise PdfError(f"Chromium wrote no PDF for {html_path}", stderr)
+        store_entry(PDF_CACHE, f"{key}.pdf", part.read_bytes(), PDFS_KEPT)
         os.replace(part, pdf_path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(profile, ignore_errors=True)
     return pdf_path
+
+
+def pdf_fingerprint(html: bytes, engine: str) -> str:
+    """SHA-256 of what decides a printed PDF: the HTML (self-contained: its images are
+    inside it), the Chromium executable (path, size, modification time) and its flags."""
+    binary = Path(engine).resolve()
+    st = binary.stat()
+    digest = hashlib.sha256(html)
+    digest.update(f"{binary}|{st.st_size}|{st.st_mtime_ns}|{CHROMIUM_FLAGS}".encode())
+    return digest.hexdigest()
 
 
 def _run_chromium(command: list[str], timeout: float) -> str:

@@ -14,15 +14,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import segreport
 from segreport import errors
 from segreport.config import ReportParams
 from segreport.data.sources import absolute
 from segreport.period import Period
 from segreport.pipeline import Prepared, prepare_cached
 from segreport.report.kernel import (
+    NOTEBOOK_NAME,
     WARM_UP,
     ReusedKernel,
+    default_notebook,
     kernels_die_on_ctrl_c,
     project_kernel,
 )
@@ -40,7 +41,6 @@ from segreport.report.publish import (
 )
 from segreport.report.render import render_html
 
-NOTEBOOK_NAME = "segment_report.ipynb"
 HTML_NAME = "segment_report.html"
 PDF_NAME = "segment_report.pdf"
 KPIS_NAME = "kpis.csv"
@@ -49,13 +49,6 @@ STAGES = ("reading and checking the data", "running the notebook", "rendering HT
           "publishing")
 
 Say = Callable[[str], None]
-
-
-def default_notebook() -> Path:
-    """The master notebook: ``notebooks/segment_report.ipynb`` beside the package, else in
-    the current folder."""
-    beside = Path(segreport.__file__).resolve().parents[1] / "notebooks" / NOTEBOOK_NAME
-    return beside if beside.is_file() else Path("notebooks") / NOTEBOOK_NAME
 
 
 def stderr_progress(message: str) -> None:
@@ -215,8 +208,10 @@ def pdf_or_warn(html: Path, pdf: Path, say: Say) -> bool:
     return True
 
 
-def run_report(params: ReportParams, notebook: Path | None = None, say: Say = stderr_progress) -> Path:
-    """Produce one report and return the folder it was published in."""
+def run_report(params: ReportParams, notebook: Path | None = None, say: Say = stderr_progress,
+               kernel: ReusedKernel | None = None) -> Path:
+    """Produce one report and return the folder it was published in. ``kernel`` is the
+    notebook's kernel when the caller started it already (it is shut down at the end)."""
     notebook = Path(notebook or default_notebook())
     if not notebook.is_file():
         raise errors.ConfigError(f"notebook not found: {notebook}")
@@ -224,7 +219,7 @@ def run_report(params: ReportParams, notebook: Path | None = None, say: Say = st
     output_dir = Path(params.output_dir).resolve()
     clear_stale_staging(output_dir)
     # The notebook's kernel starts and imports while the data is prepared.
-    kernel = ReusedKernel()
+    kernel = kernel or ReusedKernel()
     try:
         km = kernel.get(str(notebook.parent), WARM_UP)
         with stage(1, say):
