@@ -47,13 +47,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="The master notebook (default: notebooks/segment_report.ipynb).")
 def run(params_file: str, overrides: tuple[str, ...], notebook: str | None) -> None:
     """Execute the master notebook with papermill and render the report."""
-    from segreport.report.kernel import WARM_UP, ReusedKernel, default_notebook
+    from segreport.report.kernel import ReusedKernel, default_notebook
 
     path = Path(notebook) if notebook else default_notebook()
     kernel = ReusedKernel()
     try:
         if path.is_file():  # the kernel starts and imports while this process does
-            kernel.get(str(path.parent), WARM_UP)
+            kernel.get(str(path.parent), hinted=True)
         from segreport.config import load_params
         from segreport.report.run import run_report
 

@@ -242,7 +242,7 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
     prepared, so the folder serves the report of any unit; the period, unit,
     ``segment_by`` and the names in ``targets`` are checked against the data each time."""
     periods = sorted({Period.parse(p).label for p in periods})
-    fingerprint = source_fingerprint(data_source, periods=periods, **_settings(**settings))
+    fingerprint = _prepared_key(data_source, periods, settings)
     root = cache_root()
     if fingerprint is None:
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -273,6 +273,17 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
         raise
     _evict(root, keep)
     return Prepared(final, prepared.info, prepared.periods)
+
+
+def is_prepared(data_source: str | Path, periods: list[str], **settings) -> bool:
+    """Whether :func:`prepare_cached` would read a folder prepared before (without
+    reading anything but the source files' names, sizes and times)."""
+    key = _prepared_key(data_source, sorted({Period.parse(p).label for p in periods}), settings)
+    return key is not None and (cache_root() / key / INFO_FILE).is_file()
+
+
+def _prepared_key(data_source: str | Path, periods: list[str], settings: dict) -> str | None:
+    return source_fingerprint(data_source, periods=periods, **_settings(**settings))
 
 
 def _settings(columns: dict | None = None, tables: dict | None = None,

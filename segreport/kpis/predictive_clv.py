@@ -617,6 +617,20 @@ def predictive_clv_kpis(summary: pd.DataFrame, horizon_months: int = 12,
     return _rows(per_customer, segment_list, notes, ok), fit
 
 
+WARM_UP_CUSTOMERS = 200
+"""Customers of the tiny fit that loads the models' compiled code (:func:`load_models`)."""
+
+
+def load_models() -> None:
+    """Fit both models once to a tiny simulated summary and discard the result: pytensor
+    loads the models' compiled code (~4 s, once per process), so that a later fit in the
+    same process pays only for fitting. A notebook kernel started early does this while
+    the data is prepared (:func:`segreport.report.kernel.warm_up`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        predictive_clv_kpis(simulate_summary(WARM_UP_CUSTOMERS))
+
+
 def simulate_summary(n_customers: int, *, seed: int = SAMPLE_SEED,
                      params: dict[str, float] | None = None, max_age: int = 273,
                      segments: Sequence[str] = ("North", "South", "West")) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -129,11 +130,40 @@ def kernels_die_on_ctrl_c() -> Iterator[None]:
 
 
 #: What every report imports first (pandas, matplotlib, seaborn, the package: ~1.5 s); a
-#: kernel started early runs it as it starts (IPython's ``exec_lines``: no history, no
+#: kernel started early imports them as it starts (IPython's ``exec_lines``: no history, no
 #: output), while the data is prepared.
-WARM_UP = ("import segreport.charts, segreport.charts_segmentation, segreport.pipeline, "
-           "segreport.report.sections, segreport.report.commentary, "
-           "matplotlib_inline.backend_inline")
+WARM_UP_MODULES = ("segreport.charts", "segreport.charts_segmentation", "segreport.pipeline",
+                   "segreport.report.sections", "segreport.report.commentary",
+                   "matplotlib_inline.backend_inline")
+WARM_UP = f"import {', '.join(WARM_UP_MODULES)}"
+#: Words a starting kernel waits for in its hint file (:func:`warm_up`).
+FIT, NO_FIT = "fit", "no fit"
+HINT_WAIT = 30.0
+"""Seconds a starting kernel waits for its hint before it stops waiting."""
+
+
+def warm_up(hint: str, wait: float = HINT_WAIT) -> None:
+    """What a kernel started early runs as it starts: the imports of every report, then,
+    when the process that started it writes :data:`FIT` into the file ``hint``, a tiny
+    predictive-CLV fit that loads the models' compiled code (~4 s, paid once per process;
+    :func:`segreport.kpis.predictive_clv.load_models`). That process writes :data:`FIT`
+    when the data is prepared afresh (so the report's own fit is unlikely to be cached),
+    :data:`NO_FIT` otherwise; the kernel stops waiting after ``wait`` seconds."""
+    import importlib
+
+    for module in WARM_UP_MODULES:
+        importlib.import_module(module)
+    path, deadline = Path(hint), time.monotonic() + wait
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        word = path.read_text().strip()
+    except OSError:
+        return
+    if word == FIT:
+        from segreport.kpis.predictive_clv import load_models
+
+        load_models()
 
 
 class ReusedKernel:
@@ -144,10 +174,12 @@ class ReusedKernel:
     def __init__(self) -> None:
         self._stack: ExitStack | None = None
         self._km = None
+        self._hint: Path | None = None
 
-    def get(self, cwd: str, warm_up: str = ""):
+    def get(self, cwd: str, warm_up: str = "", hinted: bool = False):
         """The running kernel manager (started in ``cwd`` on first use, running the line
-        ``warm_up`` as it starts)."""
+        ``warm_up`` as it starts). A ``hinted`` kernel runs :func:`warm_up` instead and
+        waits for :meth:`hint`."""
         from jupyter_client.manager import KernelManager
 
         if self._km is not None and self._km.is_alive():
@@ -155,10 +187,23 @@ class ReusedKernel:
         self.close()
         self._stack = ExitStack()
         name = self._stack.enter_context(project_kernel())
+        if hinted:
+            self._hint = Path(self._stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="segreport-hint-"))) / "hint"
+            warm_up = f"import segreport.report.kernel as k; k.warm_up({str(self._hint)!r})"
         self._km = KernelManager(kernel_name=name)
         self._km.start_kernel(cwd=cwd, extra_arguments=(
             [f"--IPKernelApp.exec_lines={warm_up}"] if warm_up else []))
         return self._km
+
+    def hint(self, word: str) -> None:
+        """Tell a starting kernel what to warm up (:func:`warm_up`); only the first word
+        counts, and a kernel not started ``hinted`` ignores it."""
+        if self._hint is None or self._hint.exists():
+            return
+        part = self._hint.with_suffix(".part")
+        part.write_text(word)
+        os.replace(part, self._hint)
 
     def close(self) -> None:
         """Shut the kernel down (asking it first)."""
@@ -179,6 +224,7 @@ class ReusedKernel:
 
     def _forget(self) -> None:
         self._km = None
+        self._hint = None
         if self._stack is not None:
             self._stack.close()
             self._stack = None

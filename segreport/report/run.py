@@ -18,10 +18,11 @@ from segreport import errors
 from segreport.config import ReportParams
 from segreport.data.sources import absolute
 from segreport.period import Period
-from segreport.pipeline import Prepared, prepare_cached
+from segreport.pipeline import Prepared, is_prepared, prepare_cached
 from segreport.report.kernel import (
+    FIT,
+    NO_FIT,
     NOTEBOOK_NAME,
-    WARM_UP,
     ReusedKernel,
     default_notebook,
     kernels_die_on_ctrl_c,
@@ -92,9 +93,11 @@ def execute(notebook: Path, out: Path, parameters: dict, kernel=None) -> None:
 
     try:
         with project_kernel() as name, kernels_die_on_ctrl_c():
+            # The notebook is written once, at the end (or when a cell fails), not twice
+            # per cell as papermill does by default: ~120 writes of a growing 1 MB file.
             pm.execute_notebook(str(notebook), str(out), parameters=parameters,
                                 kernel_name=name, progress_bar=False, log_output=False,
-                                cwd=str(notebook.parent),
+                                cwd=str(notebook.parent), request_save_on_cell_execute=False,
                                 **({"km": kernel} if kernel is not None else {}))
     except PapermillExecutionError as exc:
         if exc.ename in user_error_names():
@@ -125,13 +128,23 @@ def prepare_data(params: ReportParams, periods: list[str] | None = None) -> Prep
     ``periods`` (default: the params' period) need; reused while the source files, these
     settings and the code are unchanged (:func:`segreport.pipeline.prepare_cached`)."""
     return prepare_cached(params.data_source or params.data_dir, periods or [params.period],
-                          business_unit=params.business_unit, columns=params.columns,
-                          tables=params.tables, password_env=params.password_env,
-                          active_window_days=params.active_window_days,
-                          segment_by=params.segment_by, gross_margin_pct=params.gross_margin_pct,
-                          max_unknown_customer_pct=params.max_unknown_customer_pct,
-                          engine=params.engine, spark_master=params.spark_master,
-                          targets=params.targets)
+                          business_unit=params.business_unit, targets=params.targets,
+                          **_prepare_settings(params))
+
+
+def is_data_prepared(params: ReportParams, periods: list[str] | None = None) -> bool:
+    """Whether :func:`prepare_data` would reuse a folder prepared before."""
+    return is_prepared(params.data_source or params.data_dir, periods or [params.period],
+                       **_prepare_settings(params))
+
+
+def _prepare_settings(params: ReportParams) -> dict:
+    return {"columns": params.columns, "tables": params.tables,
+            "password_env": params.password_env,
+            "active_window_days": params.active_window_days,
+            "segment_by": params.segment_by, "gross_margin_pct": params.gross_margin_pct,
+            "max_unknown_customer_pct": params.max_unknown_customer_pct,
+            "engine": params.engine, "spark_master": params.spark_master}
 
 
 def render_unit(params: ReportParams, prepared: Path, notebook: Path, say: Say = quiet,
@@ -218,10 +231,14 @@ def run_report(params: ReportParams, notebook: Path | None = None, say: Say = st
     check_output_dir(Path(params.output_dir), report_dir(params).parent)
     output_dir = Path(params.output_dir).resolve()
     clear_stale_staging(output_dir)
-    # The notebook's kernel starts and imports while the data is prepared.
+    # The notebook's kernel starts and imports while the data is prepared; when the data
+    # is prepared afresh it also loads the predictive-CLV models, whose fit is then
+    # unlikely to be cached.
     kernel = kernel or ReusedKernel()
     try:
-        km = kernel.get(str(notebook.parent), WARM_UP)
+        km = kernel.get(str(notebook.parent), hinted=True)
+        fresh = params.predictive_clv and not is_data_prepared(params)
+        kernel.hint(FIT if fresh else NO_FIT)
         with stage(1, say):
             prepared = prepare_data(params)
         final = render_unit(params, prepared.folder, notebook, say, kernel=km)
