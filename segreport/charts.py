@@ -13,6 +13,7 @@ import inspect
 import math
 import pickle
 import textwrap
+import types
 from collections.abc import Iterable
 
 import matplotlib.ticker as mticker
@@ -503,12 +504,49 @@ FIGURES_KEPT = 2000
 """Chart images kept in the cache (about 30 KB each): the charts of some fifty reports."""
 
 
+_BY_NAME = (type, types.FunctionType, types.BuiltinFunctionType, types.ModuleType)
+
+
+def _method(owner: str, name: str) -> str:
+    """Stands, in a figure's fingerprint, for a built-in method bound to a container."""
+    return f"{owner}.{name}"
+
+
+def _seen(index: int) -> int:
+    """Stands, in a figure's fingerprint, for an object met before (its visit number)."""
+    return index
+
+
 class _FigureState(pickle.Pickler):
-    """Pickles a figure without the back-references that transforms keep to their
-    parents, which are keyed by object id and so differ from one process to the next, and
-    with every array in C order (the same values laid out otherwise are the same chart)."""
+    """Pickles a figure to the same bytes whenever its content is the same, in any process
+    and whichever way its data was computed.
+
+    pickle's own memo refers back to any object met before, strings included, so the bytes
+    would depend on which equal strings happen to be one object. Here the memo is off
+    (``fast``): strings, numbers and tuples are always written out, and every other object
+    met again is written as :func:`_seen` with the number of its first visit. The
+    back-references transforms keep to their parents (keyed by object id) are left out, and
+    arrays are written in C order."""
+
+    def __init__(self, file) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.fast = True
+        self._visits: dict[int, int] = {}
+        self._alive: list = []  # keeps visited objects alive, so no id is reused
 
     def reducer_override(self, obj):
+        if isinstance(obj, types.BuiltinMethodType) and not isinstance(
+                getattr(obj, "__self__", None), (types.ModuleType, type(None))):
+            # e.g. the ``list.remove`` an artist keeps to leave its parent's list: the list
+            # is the parent's, pickled there; naming the method is enough
+            return _method, (type(obj.__self__).__qualname__, obj.__name__)
+        if isinstance(obj, _BY_NAME):
+            return NotImplemented  # pickled as its name
+        key = id(obj)
+        if key in self._visits:
+            return _seen, (self._visits[key],)
+        self._visits[key] = len(self._visits)
+        self._alive.append(obj)
         if isinstance(obj, np.ndarray) and not obj.flags.c_contiguous:
             return np.ascontiguousarray(obj).__reduce_ex__(pickle.HIGHEST_PROTOCOL)
         if not isinstance(obj, TransformNode):
@@ -540,9 +578,9 @@ def figure_fingerprint(fig: Figure, **kwargs) -> str | None:
 
     digest = hashlib.sha256()
     try:
-        _FigureState(_HashWriter(digest), protocol=pickle.HIGHEST_PROTOCOL).dump(fig)
-    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        return None
+        _FigureState(_HashWriter(digest)).dump(fig)
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError, RecursionError):
+        return None  # e.g. a lambda, or a cycle through a list
     digest.update(repr(sorted(kwargs.items())).encode())
     digest.update(repr(sorted((k, v) for k, v in matplotlib.rcParams.items()
                               if k != "backend")).encode())  # its default is an object

@@ -459,12 +459,14 @@ def _behaviour_kept(folder: Path, p: Period, business_unit: str, make):
         return pickle.loads(path.read_bytes())
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         pass
-    behave = make()
+    kept = pickle.dumps(make(), protocol=pickle.HIGHEST_PROTOCOL)
     try:
-        write_file_atomic(path, pickle.dumps(behave, protocol=pickle.HIGHEST_PROTOCOL), 0o600)
+        write_file_atomic(path, kept, 0o600)
     except OSError:  # a read-only prepared folder: the report is made all the same
         pass
-    return behave
+    # what later reports will read: the same values laid out the same way, so their charts
+    # are found in the chart cache
+    return pickle.loads(kept)
 
 
 def _load_reference(folder: Path, info: DatasetInfo, p: Period, business_unit: str,
