@@ -241,7 +241,7 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
     name and renamed into place; the ``keep`` most recent are kept. Every business unit is
     prepared, so the folder serves the report of any unit; the period, unit,
     ``segment_by`` and the names in ``targets`` are checked against the data each time."""
-    periods = sorted({Period.parse(p).label for p in periods})
+    periods = _period_labels(periods)
     fingerprint = _prepared_key(data_source, periods, settings)
     root = cache_root()
     if fingerprint is None:
@@ -278,8 +278,13 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
 def is_prepared(data_source: str | Path, periods: list[str], **settings) -> bool:
     """Whether :func:`prepare_cached` would read a folder prepared before (without
     reading anything but the source files' names, sizes and times)."""
-    key = _prepared_key(data_source, sorted({Period.parse(p).label for p in periods}), settings)
+    key = _prepared_key(data_source, _period_labels(periods), settings)
     return key is not None and (cache_root() / key / INFO_FILE).is_file()
+
+
+def _period_labels(periods: list[str]) -> list[str]:
+    """The quarters a prepared folder is for, as sorted unique labels (its key's part)."""
+    return sorted({Period.parse(p).label for p in periods})
 
 
 def _prepared_key(data_source: str | Path, periods: list[str], settings: dict) -> str | None:

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from segreport.files import write_file_atomic
+
 KERNEL_NAME = "segreport"
 NOTEBOOK_NAME = "segment_report.ipynb"
 #: The temporary kernelspec folders in use, for :func:`drop_kernel_specs`.
@@ -201,9 +203,7 @@ class ReusedKernel:
         counts, and a kernel not started ``hinted`` ignores it."""
         if self._hint is None or self._hint.exists():
             return
-        part = self._hint.with_suffix(".part")
-        part.write_text(word)
-        os.replace(part, self._hint)
+        write_file_atomic(self._hint, word.encode())
 
     def close(self) -> None:
         """Shut the kernel down (asking it first)."""
