@@ -8,7 +8,7 @@ PARAMS ?= params/default.yaml
 SAMPLE := data/sample/orders.parquet
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: report batch test lab sample install pdf-deps db-deps spark-deps bench clean distclean
+.PHONY: report batch test lint lab sample install pdf-deps db-deps spark-deps bench clean distclean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +61,11 @@ report: $(VENV)/.installed $(SAMPLE) pdf-deps
 batch: $(VENV)/.installed $(SAMPLE) pdf-deps
 	$(BIN)/segreport batch --params $(PARAMS)
 
-test: $(VENV)/.installed-test pdf-deps db-deps spark-deps
+# Imports point only down the layers of pyproject.toml's [tool.importlinter] contracts.
+lint: $(VENV)/.installed-test
+	$(BIN)/lint-imports
+
+test: lint pdf-deps db-deps spark-deps
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed $(SAMPLE)

@@ -1,4 +1,4 @@
-"""`pipeline.prepare` on each engine: embedded DuckDB, PostgreSQL, local Spark.
+"""`prepared.build.prepare` on each engine: embedded DuckDB, PostgreSQL, local Spark.
 
 Usage: .venv/bin/python benchmarks/bench_engines.py [--data data/sample] [--repeat 2]
        [--spark-master local[2]] [--skip postgres,pyspark]
@@ -28,7 +28,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from segreport.pipeline import PANEL_FILE, prepare
+from segreport.prepared.build import prepare
+from segreport.prepared.folder import PANEL_FILE
 
 NUMERIC = {"orders": {"amount": "numeric(14,2)", "margin": "numeric(14,2)"}}
 

@@ -1,7 +1,7 @@
 """Charts: one theme and one colour per segment, shared by every chart of the report.
 
 Every function takes the tidy KPI frame (see :mod:`segreport.kpis.frame`) and a
-segment→colour map from :func:`segment_colors`, and returns a
+segment→colour map from :func:`segreport.palette.segment_colors`, and returns a
 :class:`matplotlib.figure.Figure` without showing it.
 """
 from __future__ import annotations
@@ -14,7 +14,6 @@ import math
 import pickle
 import textwrap
 import types
-from collections.abc import Iterable
 
 import matplotlib.ticker as mticker
 import numpy as np
@@ -30,12 +29,13 @@ from segreport.cache import read_entry, store_entry
 from segreport.formatting import format_money, format_value
 from segreport.kpis import ids
 from segreport.kpis.cards import load_cards
+from segreport.palette import ALL_COLOR
+from segreport.palette import segment_colors as segment_colors
+from segreport.segments import all_last
 
-ALL_COLOR = "#4d4d4d"
 MUTED = "#d9d9d9"
 TEXT = "#222222"
 GOOD, MIDDLE, BAD = "#1a9850", "#f0a30a", "#d73027"
-_PALETTE = sns.color_palette("colorblind", 10).as_hex()
 WIDTH = 9.0
 
 
@@ -63,23 +63,10 @@ def band_color(kpi: str, band: str) -> str:
     return GOOD if rank < 0.34 else (BAD if rank > 0.66 else MIDDLE)
 
 
-def segment_colors(segments: Iterable[str]) -> dict[str, str]:
-    """A fixed colour per segment: sorted names take the palette in order; ``All`` is grey.
-
-    Build it once per report from every segment of the data so that a segment keeps its
-    colour in every chart (and in every unit's report of the same data).
-    """
-    names = sorted({str(s) for s in segments} - {C.ALL_SEGMENTS})
-    colors = {s: _PALETTE[i % len(_PALETTE)] for i, s in enumerate(names)}
-    colors[C.ALL_SEGMENTS] = ALL_COLOR
-    return colors
-
-
 def _values(kpis, kpi: str):
     """Segment → value of one KPI, segments in the frame's order, ``All`` last."""
     part = kpis[kpis[C.KPI] == kpi].set_index(C.SEGMENT)[C.VALUE]
-    order = [s for s in part.index if s != C.ALL_SEGMENTS] + [s for s in part.index if s == C.ALL_SEGMENTS]
-    return part.reindex(order)
+    return part.reindex(all_last(part.index))
 
 
 def _figure(n_rows: int) -> tuple[Figure, object]:
@@ -211,8 +198,7 @@ def _kpi_bars(ax, kpis, kpi: str, colors: dict[str, str], labels: bool = True,
     whiskers where the frame has an interval, hatching and † for a small sample, and a
     black tick at last quarter's value. Returns (has interval, has small sample)."""
     part = kpis[kpis[C.KPI] == kpi].set_index(C.SEGMENT)
-    order = [s for s in part.index if s != C.ALL_SEGMENTS] + [s for s in part.index if s == C.ALL_SEGMENTS]
-    part = part.reindex(order)
+    part = part.reindex(all_last(part.index))
     y = list(range(len(part)))
     values = part[C.VALUE].astype(float)
     shown = values.fillna(0)
@@ -334,12 +320,12 @@ def kpi_trend(history, kpi: str, colors: dict[str, str], quarter: str, ax=None,
     Parameters
     ----------
     history
-        The unit's KPI panel (:attr:`segreport.kpis.report.Quarter.history`): the tidy KPI
+        The unit's KPI panel (:attr:`segreport.kpis.quarter.Quarter.history`): the tidy KPI
         columns and ``quarter``.
     kpi
         The KPI id to draw.
     colors
-        Segment → colour (:func:`segment_colors`); ``All`` is drawn dashed in grey, and left
+        Segment → colour (:func:`segreport.palette.segment_colors`); ``All`` is drawn dashed in grey, and left
         out for KPIs that add up over segments (:data:`TOTALS`).
     quarter
         The reported quarter, ``YYYYQn``.

@@ -181,6 +181,11 @@ KPI_CSV_COLUMNS = (KPI, PERIOD, BUSINESS_UNIT, SEGMENT, VALUE, NUMERATOR, DENOMI
                    CI_LOW, CI_HIGH, SMALL_SAMPLE, PREVIOUS_VALUE, TARGET, STATUS)
 KPI_HISTORY_COLUMNS = (QUARTER,) + KPI_CSV_COLUMNS
 
+# --- survey sums per segment and quarter (segreport.engine.panel, segreport.kpis.voice) -----
+SURVEY_COUNTS = ("responses", "csat_n", "satisfied", "csat_sum", "csat_sumsq", "nps_n",
+                 "promoters", "detractors", "aware_n", "aware_sum", "quality_n", "quality_sum")
+"""The sums every survey KPI is computed from (a response set reduced to numbers)."""
+
 ALL_SEGMENTS = "All"
 UNSEGMENTED = "Unsegmented"
 UNASSIGNED = "Unassigned"

@@ -86,7 +86,7 @@ class ReportParams(BaseModel):
     engine: str = DEFAULT_ENGINE
     spark_master: str = DEFAULT_SPARK_MASTER
     # KPI id -> target, optionally per segment and business unit (segreport.kpis.targets);
-    # the names are checked against the data once it is described (pipeline.check_request).
+    # the names are checked against the data once it is described (prepared.build.check_request).
     targets: dict[str, Any] = Field(default_factory=dict)
     # The analyst's notes: {commentary_dir}/{period}/{unit folder}.md (segreport.report.commentary)
     commentary_dir: str = "commentary"

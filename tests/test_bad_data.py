@@ -92,7 +92,7 @@ def test_orders_of_unknown_customers_beyond_the_allowed_share_stop_the_run(tmp_p
 
 
 def test_below_the_allowed_share_they_are_set_aside_and_the_first_page_says_so(tmp_path):
-    from segreport.pipeline import prepare
+    from segreport.prepared.build import prepare
     from segreport.report import sections
 
     data = make_data(tmp_path, orders=ORDERS_CSV + UNKNOWN_ORDER)

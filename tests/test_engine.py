@@ -3,7 +3,7 @@
 The hand-worked tests pin every definition on the per-customer (pandas) path:
 tests/test_facts.py runs each of them on the engine's panel too. Here the whole chain —
 checks in the engine, the panel, the KPI panel, cohorts and the purchase summary — is
-compared with the reference path (:func:`segreport.kpis.report.build_quarter` on the data
+compared with the reference path (:func:`segreport.kpis.quarter.build_quarter` on the data
 read by :func:`segreport.data.read.read_dataset`) on generated data, for the whole business
 and each unit, in both activity modes, for the reported quarter and for a quarter of its
 history.
@@ -18,8 +18,10 @@ from segreport import columns as C
 from segreport.data.read import read_dataset
 from segreport.data.sample import generate_sample
 from segreport.engine import open_engine
-from segreport.kpis.report import build_quarter
-from segreport.pipeline import PANEL_FILE, load_quarter, prepare
+from segreport.kpis.quarter import build_quarter
+from segreport.pipeline import load_quarter
+from segreport.prepared.build import prepare
+from segreport.prepared.folder import PANEL_FILE
 
 PERIOD = "2026Q3"
 NUMBERS = [C.VALUE, C.NUMERATOR, C.DENOMINATOR, C.CI_LOW, C.CI_HIGH, C.PREVIOUS_VALUE]
@@ -94,7 +96,7 @@ def test_the_panel_covers_the_reported_quarter_and_the_nine_before_it(sample):
 
 def test_purchase_summary_equals_the_reference_summary(sample):
     from segreport.data.rfm_summary import clv_summary
-    from segreport.pipeline import purchases_file
+    from segreport.prepared.folder import purchases_file
 
     _, prepared, ds = sample
     engine = pd.read_parquet(prepared / purchases_file(PERIOD))
@@ -231,7 +233,7 @@ def units_data(tmp_path):
 
 
 def test_each_unit_counts_only_its_own_rows_on_both_paths(units_data, tmp_path):
-    from segreport.pipeline import read_info
+    from segreport.prepared.folder import read_info
 
     reference = read_dataset(units_data, max_unknown_customer_pct=50).info()
     data = open_engine(units_data, max_unknown_customer_pct=50)

@@ -22,12 +22,12 @@ from segreport.data.read import read_dataset
 from segreport.data.sample import generate_sample
 from segreport.engine import open_engine
 from segreport.errors import ConfigError, DataError
-from segreport.pipeline import (
+from segreport.prepared.build import prepare
+from segreport.prepared.folder import (
     COHORT_SIZES_FILE,
     COHORTS_FILE,
     PANEL_FILE,
     facts_file,
-    prepare,
     purchases_file,
 )
 

@@ -9,7 +9,8 @@ import pytest
 
 from segreport.data.sample import generate_sample
 from segreport.errors import ConfigError, DataError
-from segreport.pipeline import INFO_FILE, PANEL_FILE, cache_root, prepare_cached
+from segreport.prepared.cached import cache_root, prepare_cached
+from segreport.prepared.folder import INFO_FILE, PANEL_FILE
 
 
 @pytest.fixture
@@ -64,17 +65,18 @@ def test_a_source_that_fails_its_checks_leaves_nothing_in_the_cache(data):
 
 def test_a_units_behaviour_groups_are_made_once_per_prepared_folder(data, monkeypatch):
     from segreport import pipeline
-    from segreport.kpis import report
+    from segreport.kpis import quarter
+    from segreport.prepared.folder import behaviour_file
 
     folder = prepare_cached(data, ["2026Q3"]).folder
     made = []
-    real = report.behaviour_of
-    monkeypatch.setattr(report, "behaviour_of", lambda *a: made.append(1) or real(*a))
+    real = quarter.behaviour_of
+    monkeypatch.setattr(quarter, "behaviour_of", lambda *a: made.append(1) or real(*a))
     first = pipeline.load_quarter(folder, "2026Q3", "Retail", predictive=False)
     again = pipeline.load_quarter(folder, "2026Q3", "Retail", predictive=False)
     other = pipeline.load_quarter(folder, "2026Q3", "Online", predictive=False)
     assert made == [1, 1]  # Retail once, then Online: the second Retail report read it
-    assert (folder / pipeline.behaviour_file("2026Q3", "Retail")).stat().st_mode & 0o077 == 0
+    assert (folder / behaviour_file("2026Q3", "Retail")).stat().st_mode & 0o077 == 0
     pd.testing.assert_frame_equal(again.behaviour.rfm, first.behaviour.rfm)
     assert again.behaviour.clusters.k == first.behaviour.clusters.k
     assert not other.behaviour.rfm.index.isin(first.behaviour.rfm.index).any()

@@ -1,4 +1,5 @@
-"""Optional tables, ``segment_by`` and the helpers of :mod:`segreport.kpis.report`.
+"""Optional tables, ``segment_by`` and the helpers of :mod:`segreport.kpis.quarter` and
+:mod:`segreport.kpis.segment_by`.
 
 Issue: "Where the optional input table a KPI needs is absent, its section says which table
 and columns would enable it, and the rest of the report is unaffected"; "the report still
@@ -27,8 +28,8 @@ from segreport.data.read import read_dataset
 from segreport.data.sample import generate_sample
 from segreport.errors import ConfigError
 from segreport.kpis import ids
-from segreport.kpis.report import (NO_RECENT_ORDER, build_quarter, previous_facts, resegment,
-                                   unit_facts, with_previous)
+from segreport.kpis.quarter import build_quarter, previous_facts, unit_facts, with_previous
+from segreport.kpis.segment_by import NO_RECENT_ORDER, resegment
 from segreport.kpis.segmentation import RFM_SEGMENTS
 from segreport.period import Period
 from segreport.report import sections

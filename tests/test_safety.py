@@ -564,7 +564,7 @@ def _dropped_connection(monkeypatch) -> dict:
                                        "terminated abnormally")
 
     monkeypatch.setattr("segreport.engine.open_engine", lambda *a, **k: Opened())
-    monkeypatch.setattr("segreport.pipeline._prepare", lost)
+    monkeypatch.setattr("segreport.prepared.build._prepare", lost)
     monkeypatch.setenv("SEGREPORT_DB_PASSWORD", SECRET)
     return {"data_source": PG_URL}
 

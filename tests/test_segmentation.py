@@ -20,6 +20,7 @@ from segreport.data.facts import customer_facts
 from segreport.data.quarterly import (ACQUISITION_QUARTER, QUARTER, cohort_retention,
                                       cohort_sizes, customer_quarters)
 from segreport.kpis import segmentation as S
+from segreport.kpis.segmentation import clusters
 
 END = pd.Timestamp("2026-10-01")
 
@@ -265,7 +266,7 @@ def test_behaviour_clusters_are_reproducible_with_the_same_seed(blobs_result):
 
 def test_above_the_kmeans_sample_size_centres_come_from_a_sample_and_every_customer_is_grouped(
         blobs_result, monkeypatch):
-    monkeypatch.setattr(S, "KMEANS_SAMPLE", 30)  # 30 of the 180 customers find the centres
+    monkeypatch.setattr(clusters, "KMEANS_SAMPLE", 30)  # 30 of the 180 customers find the centres
     sampled = S.behaviour_clusters(three_blobs(), END)
     # the blobs lie far apart: centres from any 30 of them group all 180 as the full fit does
     assert sampled.k == 3 and sampled.n_customers == 180

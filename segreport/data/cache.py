@@ -1,6 +1,6 @@
 """A checked copy of a dataset as Parquet, for the per-customer reference path.
 
-:func:`segreport.pipeline.prepare` writes it when every KPI has to be re-cut per customer
+:func:`segreport.prepared.build.prepare` writes it when every KPI has to be re-cut per customer
 (``segment_by: rfm``); the notebook kernel reads it back with :func:`read_validated`, which
 needs no checks.
 """

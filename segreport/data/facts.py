@@ -20,7 +20,7 @@ import pandas as pd
 from segreport import columns as C
 from segreport.data.read import Dataset
 from segreport.errors import ConfigError
-from segreport.period import Period
+from segreport.period import TRAILING_YEAR_DAYS, Period
 
 FACT_COLUMNS = (C.SEGMENT, C.BUSINESS_UNIT, C.ACQUIRED_AT, C.ACTIVE_START, C.ACTIVE_END,
                 C.ACQUIRED_IN_PERIOD, C.REVENUE, C.ORDER_COUNT, C.MARGIN_SUM, C.FIRST_ORDER_AT,
@@ -154,7 +154,7 @@ def customer_facts(orders: pd.DataFrame, customers: pd.DataFrame | None, start: 
 
     before_end = orders[orders[C.ORDER_DATE] < end]
     positive_before_end = before_end[before_end[C.AMOUNT] > 0].groupby(C.CUSTOMER_ID)[C.ORDER_DATE]
-    trailing = before_end[before_end[C.ORDER_DATE] >= end - pd.Timedelta(days=365)]
+    trailing = before_end[before_end[C.ORDER_DATE] >= end - pd.Timedelta(days=TRAILING_YEAR_DAYS)]
     revenue_12m = trailing.groupby(C.CUSTOMER_ID)[C.AMOUNT].sum()
     orders_12m = trailing[trailing[C.AMOUNT] > 0].groupby(C.CUSTOMER_ID).size()
 

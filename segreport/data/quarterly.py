@@ -17,7 +17,7 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.errors import ConfigError
-from segreport.period import Period
+from segreport.period import Period, quarter_number
 
 QUARTER = "quarter"
 ACQUISITION_QUARTER = "acquisition_quarter"
@@ -38,14 +38,14 @@ def quarter_label(index) -> np.ndarray:
     """``YYYYQn`` labels of quarter indices (quarters since 1970Q1), as an object array."""
     index = np.asarray(index, dtype="int64")
     uniques, inverse = np.unique(index, return_inverse=True)
-    labels = np.array([f"{1970 + q // 4}Q{q % 4 + 1}" for q in uniques.tolist()], dtype=object)
+    labels = np.array([Period.from_index(q).label for q in uniques.tolist()], dtype=object)
     return labels[inverse.reshape(-1)] if len(index) else np.array([], dtype=object)
 
 
 def parse_quarter(value, where: str = "quarter") -> int:
     """Quarter index of ``"2026Q1"``, a :class:`Period`, a :class:`pandas.Period` or a date."""
     if isinstance(value, (Period, pd.Period)):
-        return (value.year - 1970) * 4 + value.quarter - 1
+        return quarter_number(value.year, value.quarter)
     if isinstance(value, str):
         return parse_quarter(Period.parse(value, where=where))
     return int(quarter_index([pd.Timestamp(value)])[0])
@@ -62,7 +62,7 @@ def _quarter_index_of_labels(labels: pd.Series) -> np.ndarray:
         if match is None:
             values.append(parse_quarter(u, where=f"column '{QUARTER}'"))
         else:
-            values.append((int(match.group(1)) - 1970) * 4 + int(match.group(2)) - 1)
+            values.append(quarter_number(int(match.group(1)), int(match.group(2))))
     return np.asarray(values, dtype="int64")[codes]
 
 

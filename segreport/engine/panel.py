@@ -27,7 +27,7 @@ import pandas as pd
 from segreport import columns as C
 from segreport.data.quarterly import quarter_label
 from segreport.engine.tables import EngineData, count_true
-from segreport.kpis.voice import SURVEY_COUNTS, TRAILING_DAYS
+from segreport.period import TRAILING_YEAR_DAYS
 
 QUARTER = "quarter_index"
 START, END = "quarter_start", "quarter_end"
@@ -41,7 +41,6 @@ TOTAL_COLUMNS = ("start", "end", "kept", "new", "revenue", "orders", "margin", "
 net revenue, orders, gross margin (all and new customers'), new customers' net revenue;
 customers active at the end with a survey response in the trailing year and a complete
 profile."""
-TRAILING_YEAR_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -206,7 +205,7 @@ def panel(data: EngineData, window: Window, active_window_days: int = 365,
         }
         if has_surveys:
             cols[RESPONDED_12M] = (_running_max(wide, "response", k)
-                                   >= end - ibis.interval(days=TRAILING_DAYS)).fill_null(False)
+                                   >= end - ibis.interval(days=TRAILING_YEAR_DAYS)).fill_null(False)
         parts.append(wide.select(*keep, **cols))
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
@@ -261,7 +260,7 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def survey_counts(data: EngineData, window: Window, segment_by: str = C.SEGMENT,
                   base: ir.Table | None = None) -> pd.DataFrame:
-    """:data:`segreport.kpis.voice.SURVEY_COUNTS` per ``business_unit, segment,
+    """:data:`segreport.columns.SURVEY_COUNTS` per ``business_unit, segment,
     quarter_index`` for the quarters ``first − 1 .. last`` (the one before feeds NPS
     change), over responses of customers of the report (others are ignored)."""
     base = (customer_base(data, segment_by) if base is None else base).select(
@@ -287,7 +286,7 @@ def survey_counts(data: EngineData, window: Window, segment_by: str = C.SEGMENT,
         quality_n=quality.count() if quality is not None else ibis.null("int64"),
         quality_sum=quality.sum() if quality is not None else ibis.null("float64"))
     out = _sorted(agg.execute(), [C.BUSINESS_UNIT, C.SEGMENT, QUARTER])
-    for col in SURVEY_COUNTS:
+    for col in C.SURVEY_COUNTS:
         out[col] = out[col].astype("float64")
     return out
 

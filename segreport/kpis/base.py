@@ -12,6 +12,7 @@ import pandas as pd
 from segreport import columns as C
 from segreport.kpis import ids
 from segreport.kpis.frame import PERCENT, kpi_row, proportion_row, ratio_row, to_frame
+from segreport.segments import sorted_segments
 
 _NO_START = "no customers were active at the period start"
 
@@ -35,7 +36,7 @@ def segment_totals(facts: pd.DataFrame) -> pd.DataFrame:
             "orders": int(f[C.ORDER_COUNT].sum()),
         }, dtype=object)
 
-    segments = sorted(facts[C.SEGMENT].unique())
+    segments = sorted_segments(facts[C.SEGMENT].unique())
     rows = {s: totals(facts[facts[C.SEGMENT] == s]) for s in segments}
     rows[C.ALL_SEGMENTS] = totals(facts)
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -2,7 +2,7 @@
 earlier, whether that change is real, and its recent trend.
 
 Pure functions over the tidy KPI frame of the reported quarter and the unit's KPI panel
-(:attr:`segreport.kpis.report.Quarter.history`: the same rows for every quarter of the
+(:attr:`segreport.kpis.quarter.Quarter.history`: the same rows for every quarter of the
 window, with a ``quarter`` column). Read by the scorecard, the KPI tables and the narrative.
 
 When is a change *called* a rise or a fall (an arrow, a colour, "up"/"down" in the text)?

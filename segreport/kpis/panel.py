@@ -66,7 +66,7 @@ def voice_rows(counts: pd.DataFrame, previous: pd.DataFrame, totals: pd.DataFram
                has_profile: bool) -> list[dict]:
     """The survey KPIs per segment of ``totals`` (index, ``All`` last) from the survey
     counts of the quarter and of the one before (indexed by segment)."""
-    zero = dict.fromkeys(V.SURVEY_COUNTS, 0.0)
+    zero = dict.fromkeys(C.SURVEY_COUNTS, 0.0)
     rows = []
     for segment, t in totals.iterrows():
         now = counts.loc[segment] if segment in counts.index else pd.Series(zero)
@@ -83,7 +83,7 @@ def voice_rows(counts: pd.DataFrame, previous: pd.DataFrame, totals: pd.DataFram
 def _survey_totals(survey: pd.DataFrame, unit: str, quarter: int, segments: list[str]) -> pd.DataFrame:
     rows = unit_rows(survey, unit)
     rows = rows[rows["quarter_index"] == quarter]
-    out = totals_by_segment(rows, segments, V.SURVEY_COUNTS)
+    out = totals_by_segment(rows, segments, C.SURVEY_COUNTS)
     for key in ("aware", "quality"):  # absent column: NaN, not 0
         if rows[f"{key}_n"].isna().all():
             out[f"{key}_n"] = out[f"{key}_sum"] = math.nan

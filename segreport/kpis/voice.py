@@ -34,6 +34,8 @@ from segreport.kpis.ids import (  # noqa: E402
     VOICE_KPIS,
 )
 from segreport.kpis.stats import Z95, is_small, mean_interval
+from segreport.period import TRAILING_YEAR_DAYS
+from segreport.segments import sorted_segments
 
 # --- units ---------------------------------------------------------------------------------
 INDEX_UNIT = "index (0-100)"
@@ -43,7 +45,6 @@ POINTS = "points"
 PROMOTER_MIN = 9  # NPS 9–10
 DETRACTOR_MAX = 6  # NPS 0–6
 SATISFIED_MIN = 4  # CSAT 4–5
-TRAILING_DAYS = 365  # insight penetration: responses in [end − 365 d, end)
 
 AWARENESS = "awareness"
 PERCEIVED_QUALITY_COMPONENT = "perceived quality"
@@ -204,14 +205,9 @@ def _empty(kpi: str, segment: str, unit: str, why: str, denominator: float = mat
                    note=f"not defined: {why}")
 
 
-SURVEY_COUNTS = ("responses", "csat_n", "satisfied", "csat_sum", "csat_sumsq", "nps_n",
-                 "promoters", "detractors", "aware_n", "aware_sum", "quality_n", "quality_sum")
-"""The sums every survey KPI is computed from (a response set reduced to numbers)."""
-
-
 def survey_counts(responses: pd.DataFrame) -> dict[str, float]:
-    """:data:`SURVEY_COUNTS` of a set of responses: ``responses`` rows; ``csat_n`` CSAT
-    answers, ``satisfied`` those of 4–5, ``csat_sum`` and ``csat_sumsq`` their sum and sum
+    """:data:`segreport.columns.SURVEY_COUNTS` of a set of responses: ``responses`` rows;
+    ``csat_n`` CSAT answers, ``satisfied`` those of 4–5, ``csat_sum`` and ``csat_sumsq`` their sum and sum
     of squares; ``nps_n`` NPS answers, ``promoters`` (9–10), ``detractors`` (0–6);
     ``aware_n``/``aware_sum`` and ``quality_n``/``quality_sum`` the answers and sums of
     the optional columns (``aware_n`` is NaN when the column is absent)."""
@@ -412,7 +408,7 @@ def voice_kpis(facts: pd.DataFrame, surveys: pd.DataFrame | None,
     A KPI that cannot be computed (no responses, no active customers) has an empty value
     and a note saying why. ``small_sample`` flags fewer than 30 responses (customers).
     """
-    segments = sorted(facts[C.SEGMENT].unique())
+    segments = sorted_segments(facts[C.SEGMENT].unique())
     groups = [(s, facts[C.SEGMENT] == s) for s in segments]
     groups.append((C.ALL_SEGMENTS, pd.Series(True, index=facts.index)))
 
@@ -424,7 +420,7 @@ def voice_kpis(facts: pd.DataFrame, surveys: pd.DataFrame | None,
 
     current = unit_responses(surveys, facts, start, end)
     previous = unit_responses(surveys, facts, prev_start, prev_end)
-    trailing = unit_responses(surveys, facts, end - pd.Timedelta(days=TRAILING_DAYS), end)
+    trailing = unit_responses(surveys, facts, end - pd.Timedelta(days=TRAILING_YEAR_DAYS), end)
     cols = profile_columns(customers)
     complete = profile_complete(customers, facts.index)
 

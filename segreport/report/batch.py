@@ -28,7 +28,7 @@ from segreport import errors
 from segreport.config import ReportParams
 from segreport.data.read import DatasetInfo
 from segreport.errors import one_line
-from segreport.pipeline import prepared_files
+from segreport.prepared.folder import prepared_files
 from segreport.report.kernel import (
     WARM_UP,
     ReusedKernel,

@@ -18,7 +18,8 @@ from segreport import errors
 from segreport.config import ReportParams
 from segreport.data.sources import absolute
 from segreport.period import Period
-from segreport.pipeline import Prepared, is_prepared, prepare_cached
+from segreport.prepared.cached import is_prepared, prepare_cached
+from segreport.prepared.folder import Prepared
 from segreport.report.kernel import (
     FIT,
     NO_FIT,
@@ -126,7 +127,7 @@ def _kernel_write_error(ename: str, evalue: str) -> OSError | None:
 def prepare_data(params: ReportParams, periods: list[str] | None = None) -> Prepared:
     """Check the data in the engine and compute every KPI, quarter and unit the reports of
     ``periods`` (default: the params' period) need; reused while the source files, these
-    settings and the code are unchanged (:func:`segreport.pipeline.prepare_cached`)."""
+    settings and the code are unchanged (:func:`segreport.prepared.cached.prepare_cached`)."""
     return prepare_cached(params.data_source or params.data_dir, periods or [params.period],
                           business_unit=params.business_unit, targets=params.targets,
                           **_prepare_settings(params))

@@ -16,15 +16,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from segreport import columns as C
-from segreport.charts import (
-    ALL_COLOR,
-    BAD,
-    GOOD,
-    TEXT,
-    band_color,
-    segment_colors,
-    sparkline_png,
-)
+from segreport.charts import BAD, GOOD, TEXT, band_color, sparkline_png
 from segreport.data.read import UNKNOWN_CUSTOMERS_PREFIX, Dataset
 from segreport.formatting import format_change, format_value
 from segreport.kpis import ids
@@ -41,7 +33,9 @@ from segreport.kpis.context import (
     trend,
 )
 from segreport.narrative import decisions, narrative
+from segreport.palette import ALL_COLOR, segment_colors
 from segreport.period import Period
+from segreport.segments import all_last
 
 SCORECARD_KPIS = (ids.CUSTOMERS_START, ids.CUSTOMERS_END, ids.NEW_CUSTOMERS,
                   ids.SEGMENT_GROWTH_RATE, ids.ACQUISITION_RATE, ids.RETENTION_RATE,
@@ -356,8 +350,7 @@ def _spark_cell(values: pd.Series | None, color: str) -> str:
 
 
 def _segments_in_order(kpis: pd.DataFrame) -> list[str]:
-    segments = [s for s in dict.fromkeys(kpis[C.SEGMENT]) if s != C.ALL_SEGMENTS]
-    return segments + ([C.ALL_SEGMENTS] if C.ALL_SEGMENTS in set(kpis[C.SEGMENT]) else [])
+    return all_last(kpis[C.SEGMENT])
 
 
 def _swatch(color: str) -> str:
@@ -416,7 +409,7 @@ def kpi_table_html(kpis: pd.DataFrame, kpi_ids: Sequence[str], colors: dict[str,
     kpi_ids
         The KPIs to show, in order; those absent from ``kpis`` are skipped.
     colors
-        Segment → colour (:func:`segreport.charts.segment_colors`).
+        Segment → colour (:func:`segreport.palette.segment_colors`).
     show_previous
         Show the changes on last quarter and a year ago, and the trend; off for KPIs that
         exist for the reported quarter only.

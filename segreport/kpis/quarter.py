@@ -1,7 +1,9 @@
-"""Every KPI family of the report together, for one period and business unit.
+"""One quarter of one unit assembled per customer: facts → every KPI family, the
+behavioural segmentation and the predicted CLV (:func:`build_quarter`).
 
-The notebook calls :func:`report_kpis` once; the families stay independent, pure and
-separately tested.
+The per-customer path, on a dataset in memory: it serves ``segment_by: rfm`` (cut per
+customer at each quarter's end) and is the reference the engine's panel is compared
+with. The families stay independent, pure and separately tested.
 """
 from __future__ import annotations
 
@@ -12,64 +14,18 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.data.facts import period_facts, select_business_unit
-from segreport.data.read import Dataset, DatasetInfo
+from segreport.data.read import Dataset
 from segreport.errors import ConfigError
 from segreport.kpis import ids
 from segreport.kpis.base import base_kpis
+from segreport.kpis.segment_by import check_targets_in, resegment, segment_names
 from segreport.kpis.value import missing_inputs, value_kpis
 from segreport.kpis.voice import voice_kpis
+from segreport.palette import segment_colors
 from segreport.period import Period
-
-RFM = "rfm"
-NO_RECENT_ORDER = "No order in 12 months"
+from segreport.segments import sorted_segments
 
 SURVEY_COLUMNS = f"{C.SURVEYS} ({C.CUSTOMER_ID}, {C.RESPONSE_DATE}, {C.NPS}, {C.CSAT}; optional {C.AWARE}, {C.PERCEIVED_QUALITY})"
-
-
-def segment_by_choices(info: DatasetInfo) -> list[str]:
-    """What ``segment_by`` may name: a text column of the customers table, or ``rfm``."""
-    return list(info.segment_values) + [RFM]
-
-
-def check_segment_by(info: DatasetInfo, segment_by: str) -> None:
-    """Reject a ``segment_by`` that is neither a text column of the customers table nor rfm."""
-    if segment_by != C.SEGMENT and segment_by not in segment_by_choices(info):
-        raise ConfigError(f"segment_by {segment_by!r}: choose one of "
-                          f"{', '.join(segment_by_choices(info))}")
-
-
-def check_targets_in(info: DatasetInfo, targets: dict | None, segment_by: str = C.SEGMENT) -> None:
-    """Reject ``targets`` naming a segment (under ``segment_by``) or business unit the data
-    does not have (see :func:`segreport.kpis.targets.check_target_names`)."""
-    from segreport.kpis.targets import check_target_names
-
-    if targets:
-        check_target_names(targets, segment_names(info, segment_by), info.units,
-                           info.user_column(C.CUSTOMERS, segment_by),
-                           info.user_column(C.CUSTOMERS, C.BUSINESS_UNIT))
-
-
-def resegment(facts: pd.DataFrame, dataset: Dataset, segment_by: str, end: pd.Timestamp) -> pd.DataFrame:
-    """``facts`` with its ``segment`` column re-cut by ``segment_by``.
-
-    ``segment`` keeps the customers table's segments; another customers column (e.g.
-    ``region``) takes its values (empty → ``Unassigned``); ``rfm`` takes each customer's
-    named RFM segment at ``end`` (customers without an order in the year before ``end``:
-    ``No order in 12 months``). Returns a new frame.
-    """
-    if segment_by == C.SEGMENT:
-        return facts.copy()
-    check_segment_by(dataset.info(), segment_by)
-    out = facts.copy()
-    if segment_by == RFM:
-        from segreport.kpis.segmentation import RFM_SEGMENT, rfm_scores
-
-        names = rfm_scores(facts, end)[RFM_SEGMENT].astype(str)
-        out[C.SEGMENT] = names.reindex(out.index).fillna(NO_RECENT_ORDER)
-    else:
-        values = dataset.customers.set_index(C.CUSTOMER_ID)[segment_by]
-        out[C.SEGMENT] = values.reindex(out.index).astype(object).where(lambda v: v.notna(), C.UNASSIGNED).astype(str)
-    return out
 
 
 def unit_facts(dataset: Dataset, period: Period, business_unit: str = "", active_window_days: int = 365,
@@ -190,15 +146,6 @@ def behaviour_of(facts: pd.DataFrame, prev_facts: pd.DataFrame | None, period: P
     return Behaviour(rfm, clusters, matrix, S.migration_shares(matrix), cohorts, sizes)
 
 
-def segment_names(info: DatasetInfo, segment_by: str = C.SEGMENT) -> list[str]:
-    """Every segment name the report can show under ``segment_by``, for stable colours."""
-    if segment_by == RFM:
-        from segreport.kpis.segmentation import RFM_SEGMENTS
-
-        return list(RFM_SEGMENTS) + [NO_RECENT_ORDER]
-    return info.segment_values.get(segment_by, info.segments)
-
-
 @dataclass
 class Quarter:
     """Everything the notebook shows for one period and unit."""
@@ -240,7 +187,7 @@ def predicted_clv_of(summary: pd.DataFrame, facts: pd.DataFrame, horizon_months:
 
     summary = summary.copy()
     summary[C.SEGMENT] = facts[C.SEGMENT].reindex(summary[C.CUSTOMER_ID]).fillna(C.UNASSIGNED).to_numpy()
-    segments = sorted(facts[C.SEGMENT].unique())
+    segments = sorted_segments(facts[C.SEGMENT].unique())
     return predictive_clv_kpis(summary, horizon_months, annual_discount_rate, segments=segments,
                                cache_dir=cache_dir)
 
@@ -251,7 +198,6 @@ def build_quarter(dataset: Dataset, period: str, business_unit: str = "", active
                   clv_discount_rate: float = 0.10, targets: dict | None = None) -> Quarter:
     """Facts, every KPI (with last quarter beside, and its target and status under
     ``targets``), the behavioural segmentation and, when ``predictive``, the predicted CLV."""
-    from segreport.charts import segment_colors
     from segreport.kpis.segmentation import segmentation_kpis
     from segreport.kpis.targets import with_targets
 

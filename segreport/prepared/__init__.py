@@ -1,0 +1,1 @@
+"""Prepared data: computed once from the source, kept in a folder, read by every report."""
