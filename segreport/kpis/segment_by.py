@@ -17,6 +17,7 @@ from segreport.kpis.targets import check_target_names
 RFM = "rfm"
 NO_RECENT_ORDER = "No order in 12 months"
 
+
 def segment_by_choices(info: DatasetInfo) -> list[str]:
     """What ``segment_by`` may name: a text column of the customers table, or ``rfm``."""
     return list(info.segment_values) + [RFM]
