@@ -141,6 +141,12 @@ def kpi_chart(q, kpi: str, title_text: str, subtitle: str = ""):
 TREND_KPIS = (ids.CUSTOMERS_END, ids.SEGMENT_GROWTH_RATE, ids.RETENTION_RATE, ids.REVENUE,
               ids.AVERAGE_ORDER_VALUE, ids.CLV, ids.NPS, ids.CSAT)
 """The KPIs of the trends section, in panel order."""
+CUSTOMER_VALUE_KPIS = (ids.CLV, ids.CLV_GROWTH, ids.CAC, ids.CAC_PAYBACK_MONTHS,
+                       ids.RETENTION_COST, ids.MARKET_SHARE)
+"""The KPIs of the customer value and cost section, in table order."""
+SEGMENTATION_EFFICIENCY_KPIS = (ids.SEGMENTATION_EFFICIENCY, ids.SEGMENT_COUNT,
+                                ids.SEGMENT_SEPARATION)
+"""The KPIs of the segmentation efficiency section, in table order."""
 NO_HISTORY = ("No quarterly history for this cut of the segments (RFM segments are recomputed "
               "each quarter), so there are no trends to show.")
 
