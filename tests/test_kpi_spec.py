@@ -109,7 +109,7 @@ def test_the_readme_shows_the_kpi_table_of_the_specs():
     table = spec.kpi_table_markdown()
     text = README.read_text(encoding="utf-8")
     assert table in text, ("the README's KPI table differs from the specs: paste the output of "
-                           "`python -m segreport.kpis.spec` over it")
+                           "`python -m segreport.kpis` over it")
     after = text[text.index(table) + len(table):]
     assert not after.startswith("|") and not after.lstrip("\n").startswith("| `")
     assert text.count("| `kpi` in `kpis.csv` |") == 1
@@ -147,11 +147,11 @@ def test_a_spec_is_frozen():
     assert Band(min=None, label="a", meaning="m").min is None
 
 
-def test_a_broken_spec_file_names_the_file_the_kpi_and_the_field(monkeypatch):
+def load_with(monkeypatch, file: str, sections: dict) -> str:
+    """The error of :func:`spec.load_specs` when ``file`` also holds ``sections``."""
     real = spec._raw
-    wrong = {"cac": {**GOOD, "unit": "pct", "colur": "red"}}
-    monkeypatch.setattr(spec, "_raw", lambda file: {**real(file), **wrong}
-                        if file == "cards_value.yaml" else real(file))
+    monkeypatch.setattr(spec, "_raw", lambda name: {**real(name), **sections}
+                        if name == file else real(name))
     spec.load_specs.cache_clear()
     try:
         with pytest.raises(ConfigError) as info:
@@ -159,23 +159,19 @@ def test_a_broken_spec_file_names_the_file_the_kpi_and_the_field(monkeypatch):
     finally:
         monkeypatch.undo()
         spec.load_specs.cache_clear()
-    message = str(info.value)
+    return str(info.value)
+
+
+def test_a_broken_spec_file_names_the_file_the_kpi_and_the_field(monkeypatch):
+    message = load_with(monkeypatch, "cards_value.yaml",
+                        {"cac": {**GOOD, "unit": "pct", "colur": "red"}})
     assert "segreport/kpis/cards_value.yaml: KPI 'cac': field 'unit': unknown unit 'pct'" in message
     assert "segreport/kpis/cards_value.yaml: KPI 'cac': field 'colur': unknown field" in message
     assert spec.load_specs()[ids.CAC].unit == "currency per new customer"
 
 
 def test_a_kpi_in_two_files_or_an_unknown_related_kpi_is_refused(monkeypatch):
-    real = spec._raw
-    twice = {"churn_rate": {**GOOD, "related": ["churn_rat"]}}
-    monkeypatch.setattr(spec, "_raw", lambda file: {**real(file), **twice}
-                        if file == "cards_voice.yaml" else real(file))
-    spec.load_specs.cache_clear()
-    try:
-        with pytest.raises(ConfigError) as info:
-            spec.load_specs()
-    finally:
-        monkeypatch.undo()
-        spec.load_specs.cache_clear()
-    assert "segreport/kpis/cards_voice.yaml: KPI 'churn_rate' is defined twice" in str(info.value)
-    assert "KPI 'churn_rate': field 'related': no spec for churn_rat" in str(info.value)
+    message = load_with(monkeypatch, "cards_voice.yaml",
+                        {"churn_rate": {**GOOD, "related": ["churn_rat"]}})
+    assert "segreport/kpis/cards_voice.yaml: KPI 'churn_rate' is defined twice" in message
+    assert "KPI 'churn_rate': field 'related': no spec for churn_rat" in message

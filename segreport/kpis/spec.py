@@ -9,7 +9,7 @@ the file, the KPI and the field.
 Everything else reads the specs: the unit written in the ``unit`` column, the band of a
 value, what input an absent table would enable, the labels of tables and charts, the chart
 titles, the definition cards of the appendix and the README's KPI table
-(:func:`kpi_table_markdown`; ``python -m segreport.kpis.spec`` prints it). Adding a KPI is
+(:func:`kpi_table_markdown`; ``python -m segreport.kpis`` prints it). Adding a KPI is
 its spec, its function and its test.
 """
 from __future__ import annotations
@@ -342,7 +342,3 @@ def kpi_table_markdown() -> str:
     rows += [f"| `{s.id}` | {_cell(s.name)} | {_cell(s.formula)} | {_cell(s.unit)} | "
              f"{s.direction or '—'} | {_cell(_bands_text(s))} |" for s in load_specs().values()]
     return "\n".join(rows) + "\n"
-
-
-if __name__ == "__main__":
-    print(kpi_table_markdown(), end="")
