@@ -75,12 +75,12 @@ from segreport.kpis.frame import kpi_row, to_frame
 
 # --- KPI ids ---------------------------------------------------------------------------
 from segreport.kpis.ids import PREDICTED_CLV, PREDICTED_PURCHASES, PREDICTIVE_KPIS  # noqa: E402
+from segreport.kpis.spec import units
 from segreport.kpis.stats import is_small
 
 # --- units -----------------------------------------------------------------------------
-CURRENCY = "currency"
-PURCHASES = "purchases"
-UNITS = {PREDICTED_CLV: CURRENCY, PREDICTED_PURCHASES: PURCHASES}
+UNITS = units(PREDICTIVE_KPIS)
+"""The unit of each predictive KPI, as written in the ``unit`` column (from its spec)."""
 
 LIBRARY = "pymc-marketing"
 MONTH_LENGTH = {"D": 30.0, "W": 4.345, "M": 1.0}
@@ -255,11 +255,11 @@ def _rows(per_customer: pd.DataFrame, segments: list[str], notes: dict[str, str]
             n = len(mine)
             if not ok[kpi]:
                 rows.append(kpi_row(kpi, segment, math.nan, UNITS[kpi], denominator=n,
-                                    note=notes[kpi]))
+                                    note=notes[kpi], defined=False))
             elif n == 0:
                 rows.append(kpi_row(kpi, segment, math.nan, UNITS[kpi], denominator=0,
                                     note="not defined: no customer of the segment has a "
-                                         "purchase before the period end"))
+                                         "purchase before the period end", defined=False))
             else:
                 total = float(mine[kpi].sum())
                 rows.append(kpi_row(kpi, segment, total / n, UNITS[kpi], numerator=total,
