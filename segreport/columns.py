@@ -170,13 +170,14 @@ NOTE = "note"
 CI_LOW = "ci_low"
 CI_HIGH = "ci_high"
 SMALL_SAMPLE = "small_sample"
+DEFINED = "defined"  # False: the KPI cannot be computed for the row (value empty, note says why)
 PREVIOUS_VALUE = "previous_value"  # the same KPI and segment in the previous quarter
 TARGET = "target"  # the params' target for the row (NaN: none; segreport.kpis.targets)
 STATUS = "status"  # "on track", "off track", or "" without a target or a value
 ON_TRACK, OFF_TRACK = "on track", "off track"
 QUARTER = "quarter"  # kpi_history.csv: the quarter of the row (period: the report's)
 KPI_FRAME_COLUMNS = (KPI, SEGMENT, VALUE, NUMERATOR, DENOMINATOR, UNIT, BAND, NOTE, CI_LOW,
-                     CI_HIGH, SMALL_SAMPLE)
+                     CI_HIGH, SMALL_SAMPLE, DEFINED)
 KPI_CSV_COLUMNS = (KPI, PERIOD, BUSINESS_UNIT, SEGMENT, VALUE, NUMERATOR, DENOMINATOR, UNIT, BAND,
                    CI_LOW, CI_HIGH, SMALL_SAMPLE, PREVIOUS_VALUE, TARGET, STATUS)
 KPI_HISTORY_COLUMNS = (QUARTER,) + KPI_CSV_COLUMNS

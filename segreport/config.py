@@ -6,7 +6,6 @@ environment where they are used.
 """
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from segreport.engine.options import (
     check_engine,
     check_spark_master,
 )
-from segreport.errors import ConfigError, clip
+from segreport.errors import ConfigError, clip, validation_problem
 from segreport.files import read_at_most
 from segreport.kpis.targets import check_targets
 from segreport.period import Period
@@ -443,18 +442,5 @@ def load_params(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
 def _problem(err: Any, source: Callable[[str], str]) -> str:
     """One pydantic error as ``{source}: parameter '{name}': {message} (got {value})``; the
     value is masked and clipped, and never shown for an error of the whole parameter set."""
-    name = ".".join(str(p) for p in err["loc"]) or "?"
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(name, ReportParams.model_fields, n=1)
-        msg = ("unknown parameter" + (f" (did you mean '{close[0]}'?)" if close else "")
-               + f"; known ones: {', '.join(ReportParams.model_fields)}")
-    if err["loc"] and msg.startswith(f"{name}."):  # the validator named the entry at fault
-        entry, msg = msg.split(": ", 1)
-        return f"{source(str(err['loc'][0]))}: parameter '{entry}': {msg}"
-    if err["loc"]:
-        value = err.get("input")
-        shown = clip(mask_password(repr(value)))
-        if not (isinstance(value, str) and shown in msg):  # not said already
-            msg += f" (got {shown})"
-    return f"{source(str(err['loc'][0]) if err['loc'] else '')}: parameter '{name}': {msg}"
+    return validation_problem(err, source, "parameter", lambda loc: ReportParams.model_fields,
+                              lambda value: clip(mask_password(repr(value))))

@@ -1,7 +1,36 @@
 """Shared fixtures."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+# --- the smallest data a report runs on: three customers, five order rows ------------------
+# Hand-worked expectations of the end-to-end tests (tests/test_report_run.py,
+# tests/test_commentary.py) are written against these rows.
+TINY_ORDERS = """order_id,customer_id,order_date,amount
+1,A,2026-01-10,100
+2,A,2026-07-01,50
+3,B,2026-03-01,20
+4,B,2026-08-01,-5
+5,C,2026-08-15,70
+"""
+TINY_CUSTOMERS = """customer_id,signup_date,segment,business_unit
+A,2025-12-01,Gold,X
+B,2026-02-01,Silver,X
+C,2026-08-01,Gold,Y
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory) -> Path:
+    """A data folder with :data:`TINY_ORDERS` and :data:`TINY_CUSTOMERS` as CSV files
+    (read only: a test that changes data copies it first)."""
+    data = tmp_path_factory.mktemp("tiny") / "data"
+    data.mkdir()
+    (data / "orders.csv").write_text(TINY_ORDERS)
+    (data / "customers.csv").write_text(TINY_CUSTOMERS)
+    return data
 
 
 @pytest.fixture(scope="module")

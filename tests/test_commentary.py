@@ -110,18 +110,7 @@ def test_a_batch_remakes_a_report_whose_note_was_written_or_changed(tmp_path):
 
 # --- end to end: the report and its e-mail -------------------------------------------------
 
-ORDERS = """order_id,customer_id,order_date,amount
-1,A,2026-01-10,100
-2,A,2026-07-01,50
-3,B,2026-03-01,20
-4,B,2026-08-01,-5
-5,C,2026-08-15,70
-"""
-CUSTOMERS = """customer_id,signup_date,segment,business_unit
-A,2025-12-01,Gold,X
-B,2026-02-01,Silver,X
-C,2026-08-01,Gold,Y
-"""
+# The data: conftest.py's `tiny` (TINY_ORDERS, TINY_CUSTOMERS).
 
 
 def email_html(folder: Path, unit: str) -> str:
@@ -133,16 +122,13 @@ def email_html(folder: Path, unit: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory, no_pdf):
+def reports(tmp_path_factory, no_pdf, tiny):
     """The whole-business report, with a note, and unit X's, without one."""
     root = tmp_path_factory.mktemp("note")
-    (root / "data").mkdir()
-    (root / "data" / "orders.csv").write_text(ORDERS)
-    (root / "data" / "customers.csv").write_text(CUSTOMERS)
     write_note(NOTE, root / "commentary", "2026Q3", "")
     params = root / "params.yaml"
     params.write_text(
-        f"data_dir: {root / 'data'}\nperiod: 2026Q3\noutput_dir: {root / 'out'}\n"
+        f"data_dir: {tiny}\nperiod: 2026Q3\noutput_dir: {root / 'out'}\n"
         f"commentary_dir: {root / 'commentary'}\npredictive_clv: false\n"
         "targets: {retention_rate: 93, churn_rate: {Silver: 5}, revenue: {All: {All: 200}}}\n")
     assert main(["run", "--params", str(params)]) == 0

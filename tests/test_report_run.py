@@ -12,27 +12,7 @@ import pytest
 from segreport.cli import main
 from segreport.data.sample import generate_sample
 
-ORDERS = """order_id,customer_id,order_date,amount
-1,A,2026-01-10,100
-2,A,2026-07-01,50
-3,B,2026-03-01,20
-4,B,2026-08-01,-5
-5,C,2026-08-15,70
-"""
-CUSTOMERS = """customer_id,signup_date,segment,business_unit
-A,2025-12-01,Gold,X
-B,2026-02-01,Silver,X
-C,2026-08-01,Gold,Y
-"""
-
-
-@pytest.fixture
-def tiny(tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "orders.csv").write_text(ORDERS)
-    (data / "customers.csv").write_text(CUSTOMERS)
-    return data
+# The data: conftest.py's `tiny` (TINY_ORDERS, TINY_CUSTOMERS).
 
 
 def run(tmp_path: Path, data: Path, *extra: str) -> int:

@@ -26,6 +26,7 @@ from segreport.kpis.value import gross_margin_note, value_kpis_from_totals
 QUARTER = C.QUARTER
 ALL_UNITS = ""
 """The business unit of the whole-business rows (``All`` in ``kpis.csv``)."""
+_MARGINS = ("margin", "new_margin")
 _SUMS = ("start", "end", "kept", "new", "revenue", "orders", "margin", "new_margin",
          "new_revenue", "insight_hits")
 
@@ -37,14 +38,20 @@ def unit_rows(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
 
 def totals_by_segment(sums: pd.DataFrame, segments: list[str], columns=_SUMS) -> pd.DataFrame:
     """Per segment (every one of ``segments``, zeros where absent) and a last row ``All``:
-    the sums of ``columns`` over ``sums``' rows (any number of units)."""
-    by = sums.groupby(C.SEGMENT)[list(columns)].sum(min_count=1) if len(sums) else \
-        pd.DataFrame(columns=list(columns), dtype="float64")
-    out = by.reindex(segments)
-    for col in columns:
-        out[col] = out[col].fillna(0.0) if col not in ("margin", "new_margin") else out[col]
-    all_row = sums[list(columns)].sum(min_count=1) if len(sums) else pd.Series(0.0, index=list(columns))
-    out.loc[C.ALL_SEGMENTS] = all_row
+    the sums of ``columns`` over ``sums``' rows (any number of units).
+
+    Margins stay NaN for a segment without rows (unknown, not zero); every other sum is 0.
+    """
+    cols = list(columns)
+    if not len(sums):
+        by = pd.DataFrame(index=pd.Index(segments, name=C.SEGMENT), columns=cols, dtype="float64")
+        all_row = pd.Series(0.0, index=cols)
+    else:
+        by = sums.groupby(C.SEGMENT)[cols].sum(min_count=1).reindex(segments)
+        all_row = sums[cols].sum(min_count=1)
+    by = by.fillna({c: 0.0 for c in cols if c not in _MARGINS})
+    out = pd.concat([by, all_row.to_frame(C.ALL_SEGMENTS).T])
+    out.index.name = by.index.name
     return out
 
 
@@ -129,6 +136,7 @@ def kpi_panel(sums: pd.DataFrame, survey: pd.DataFrame | None, small: Mapping[st
         segs = segments[unit]
         first = quarters[0] - 1
         previous = None
+        surveyed: dict[int, pd.DataFrame] = {}  # survey totals by quarter index
         if first >= first_data_quarter:
             previous = _with_margin(totals_by_segment(mine[mine["quarter_index"] == first], segs),
                                     gross_margin_pct)
@@ -140,8 +148,10 @@ def kpi_panel(sums: pd.DataFrame, survey: pd.DataFrame | None, small: Mapping[st
                      value_kpis_from_totals(totals, note, previous, small, label, unit,
                                             len(segs))]
             if survey is not None:
-                now = _survey_totals(survey, unit, q, segs)
-                before = _survey_totals(survey, unit, q - 1, segs)
+                before = surveyed.get(q - 1)
+                if before is None:
+                    before = _survey_totals(survey, unit, q - 1, segs)
+                now = surveyed[q] = _survey_totals(survey, unit, q, segs)
                 parts.append(to_frame(voice_rows(now, before, totals, has_profile)))
             frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
             frame.insert(0, C.BUSINESS_UNIT, unit)

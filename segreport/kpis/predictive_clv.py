@@ -86,13 +86,13 @@ from segreport.kpis.frame import kpi_row, to_frame
 
 # --- KPI ids ---------------------------------------------------------------------------
 from segreport.kpis.ids import PREDICTED_CLV, PREDICTED_PURCHASES, PREDICTIVE_KPIS  # noqa: E402
+from segreport.kpis.spec import units
 from segreport.kpis.stats import is_small
 from segreport.segments import sorted_segments
 
 # --- units -----------------------------------------------------------------------------
-CURRENCY = "currency"
-PURCHASES = "purchases"
-UNITS = {PREDICTED_CLV: CURRENCY, PREDICTED_PURCHASES: PURCHASES}
+UNITS = units(PREDICTIVE_KPIS)
+"""The unit of each predictive KPI, as written in the ``unit`` column (from its spec)."""
 
 MIN_CUSTOMERS = 50
 """Fewer customers (with a purchase before the period end) and no model is fitted."""
@@ -142,11 +142,11 @@ def _rows(per_customer: pd.DataFrame, segments: list[str], notes: dict[str, str]
             n = len(mine)
             if not ok[kpi]:
                 rows.append(kpi_row(kpi, segment, math.nan, UNITS[kpi], denominator=n,
-                                    note=notes[kpi]))
+                                    note=notes[kpi], defined=False))
             elif n == 0:
                 rows.append(kpi_row(kpi, segment, math.nan, UNITS[kpi], denominator=0,
                                     note="not defined: no customer of the segment has a "
-                                         "purchase before the period end"))
+                                         "purchase before the period end", defined=False))
             else:
                 total = float(mine[kpi].sum())
                 rows.append(kpi_row(kpi, segment, total / n, UNITS[kpi], numerator=total,

@@ -19,13 +19,12 @@ from segreport.errors import ConfigError
 from segreport.kpis import ids
 from segreport.kpis.base import base_kpis
 from segreport.kpis.segment_by import check_targets_in, resegment, segment_names
-from segreport.kpis.value import missing_inputs, value_kpis
+from segreport.kpis.spec import missing_inputs
+from segreport.kpis.value import value_kpis
 from segreport.kpis.voice import voice_kpis
 from segreport.palette import segment_colors
 from segreport.period import Period
 from segreport.segments import sorted_segments
-
-SURVEY_COLUMNS = f"{C.SURVEYS} ({C.CUSTOMER_ID}, {C.RESPONSE_DATE}, {C.NPS}, {C.CSAT}; optional {C.AWARE}, {C.PERCEIVED_QUALITY})"
 
 
 def unit_facts(dataset: Dataset, period: Period, business_unit: str = "", active_window_days: int = 365,
@@ -85,12 +84,9 @@ def quarter_kpis(dataset: Dataset, period: Period, business_unit: str = "", acti
 
 
 def missing_for(dataset: Dataset, kpi_ids) -> dict[str, str]:
-    """KPI → what input would enable it, for the KPIs whose optional table is absent."""
-    present = [t for t, f in dataset.tables.items() if f is not None]
-    missing = {k: v for k, v in missing_inputs(present).items() if k in kpi_ids}
-    if C.SURVEYS not in present:
-        missing.update({k: f"needs the table {SURVEY_COLUMNS}" for k in ids.VOICE_KPIS if k in kpi_ids})
-    return missing
+    """KPI → what input would enable it, for the KPIs whose optional table is absent
+    (:func:`segreport.kpis.spec.missing_inputs`)."""
+    return missing_inputs(dataset.tables, kpi_ids)
 
 
 COHORT_QUARTERS = 8

@@ -29,7 +29,7 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.kpis.base import segment_totals
-from segreport.kpis.frame import PERCENT, kpi_row, ratio_row, to_frame
+from segreport.kpis.frame import kpi_row, ratio_row, to_frame
 
 # --- KPI ids ---------------------------------------------------------------------------
 from segreport.kpis.ids import (  # noqa: E402
@@ -42,36 +42,22 @@ from segreport.kpis.ids import (  # noqa: E402
     SEGMENTATION_EFFICIENCY,
     VALUE_KPIS,
 )
+from segreport.kpis.spec import missing_inputs as spec_missing_inputs
+from segreport.kpis.spec import units
 from segreport.kpis.stats import is_small
 from segreport.period import Period
 
 # --- units -----------------------------------------------------------------------------
-CURRENCY = "currency"
-CURRENCY_PER_NEW_CUSTOMER = "currency per new customer"
-CURRENCY_PER_RETAINED_CUSTOMER = "currency per retained customer"
-CURRENCY_PER_SEGMENT = "currency per segment"
-MONTHS = "months"
-
-UNITS = {CLV: CURRENCY, CLV_GROWTH: PERCENT, CAC: CURRENCY_PER_NEW_CUSTOMER,
-         CAC_PAYBACK_MONTHS: MONTHS, RETENTION_COST: CURRENCY_PER_RETAINED_CUSTOMER,
-         MARKET_SHARE: PERCENT, SEGMENTATION_EFFICIENCY: CURRENCY_PER_SEGMENT}
-"""The unit of each value KPI, as written in the ``unit`` column and the cards."""
+UNITS = units(VALUE_KPIS)
+"""The unit of each value KPI, as written in the ``unit`` column (from its spec)."""
 
 MONTHS_PER_PERIOD = 3
 """A reporting period is a calendar quarter: three months."""
 
-# Which table and columns each table-fed KPI needs (read by :func:`missing_inputs`).
-REQUIRED_INPUTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    CAC: (C.MARKETING_SPEND, (C.PERIOD, C.SEGMENT, C.ACQUISITION_SPEND)),
-    CAC_PAYBACK_MONTHS: (C.MARKETING_SPEND, (C.PERIOD, C.SEGMENT, C.ACQUISITION_SPEND)),
-    RETENTION_COST: (C.MARKETING_SPEND, (C.PERIOD, C.SEGMENT, C.RETENTION_SPEND)),
-    MARKET_SHARE: (C.MARKET_SIZE, (C.PERIOD, C.SEGMENT, C.MARKET_CUSTOMERS)),
-    SEGMENTATION_EFFICIENCY: (C.SEGMENTATION_COSTS, (C.PERIOD, C.COST)),
-}
-
-def _empty(kpi: str, segment: str, unit: str, note: str, numerator: float = math.nan,
+def _empty(kpi: str, segment: str, note: str, numerator: float = math.nan,
            denominator: float = math.nan) -> dict:
-    return kpi_row(kpi, segment, math.nan, unit, numerator, denominator, note=note)
+    return kpi_row(kpi, segment, math.nan, UNITS[kpi], numerator, denominator, note=note,
+                   defined=False)
 
 
 def _join(*notes: str) -> str:
@@ -91,15 +77,11 @@ def missing_inputs(tables_present: Iterable[str]) -> dict[str, str]:
     Returns
     -------
     ``{kpi: "cac needs marketing_spend (period, segment, acquisition_spend)", ...}`` for
-    every KPI whose table is absent; empty when all are present. CLV and CLV growth need
-    only the orders (and, for growth, the previous period's facts), so never appear.
+    every KPI whose table is absent (the tables of its spec's ``inputs``); empty when all
+    are present. CLV and CLV growth need only the orders (and, for growth, the previous
+    period's facts), so never appear.
     """
-    if isinstance(tables_present, Mapping):
-        present = {name for name, table in tables_present.items() if table is not None}
-    else:
-        present = set(tables_present)
-    return {kpi: f"{kpi} needs {table} ({', '.join(cols)})"
-            for kpi, (table, cols) in REQUIRED_INPUTS.items() if table not in present}
+    return spec_missing_inputs(tables_present, VALUE_KPIS)
 
 
 def period_rows(table: pd.DataFrame, name: str, period: str,
@@ -226,21 +208,21 @@ def clv_row(segment: str, margin: float, start: int, end: int, kept: int,
     ``|S| < 30`` (the churn rate rests on few customers).
     """
     if start == 0:
-        return _empty(CLV, segment, CURRENCY,
+        return _empty(CLV, segment,
                       _join("not defined: no customers were active at the period start",
                             margin_note))
     churn = (start - kept) / start
     if end == 0:
-        return _empty(CLV, segment, CURRENCY,
+        return _empty(CLV, segment,
                       _join("not defined: no customers were active at the period end",
                             margin_note), denominator=churn)
     per_customer = margin / end
     if churn == 0:
-        return _empty(CLV, segment, CURRENCY,
+        return _empty(CLV, segment,
                       _join("not defined: no customer churned in the period (churn rate 0), "
                             "so the expected lifetime is unbounded", margin_note),
                       numerator=per_customer, denominator=churn)
-    return kpi_row(CLV, segment, per_customer / churn, CURRENCY, per_customer, churn,
+    return kpi_row(CLV, segment, per_customer / churn, UNITS[CLV], per_customer, churn,
                    note=margin_note, small_sample=is_small(start))
 
 
@@ -252,13 +234,12 @@ def clv_growth_row(segment: str, clv: float, previous_clv: float, *,
     Empty with a note when either CLV is empty or the previous one is 0.
     """
     if pd.isna(previous_clv):
-        return _empty(CLV_GROWTH, segment, PERCENT,
-                      "not defined: the previous period's CLV is empty")
+        return _empty(CLV_GROWTH, segment, "not defined: the previous period's CLV is empty")
     if pd.isna(clv):
-        return _empty(CLV_GROWTH, segment, PERCENT, "not defined: this period's CLV is empty",
+        return _empty(CLV_GROWTH, segment, "not defined: this period's CLV is empty",
                       denominator=previous_clv)
-    row = ratio_row(CLV_GROWTH, segment, clv - previous_clv, previous_clv, unit=PERCENT,
-                    when_zero="the previous period's CLV is 0")
+    row = ratio_row(CLV_GROWTH, segment, clv - previous_clv, previous_clv,
+                    unit=UNITS[CLV_GROWTH], when_zero="the previous period's CLV is 0")
     row[C.SMALL_SAMPLE] = bool(small_sample) and not pd.isna(row[C.VALUE])
     return row
 
@@ -268,7 +249,7 @@ def cac_row(segment: str, acquisition_spend: float, new: int) -> dict:
 
     Empty with a note when the segment acquired no customer in the period.
     """
-    return ratio_row(CAC, segment, acquisition_spend, new, unit=CURRENCY_PER_NEW_CUSTOMER,
+    return ratio_row(CAC, segment, acquisition_spend, new, unit=UNITS[CAC],
                      scale=1.0, when_zero="no new customers in the period")
 
 
@@ -283,17 +264,17 @@ def cac_payback_row(segment: str, acquisition_spend: float, new: int, new_margin
     is never paid back at that margin).
     """
     if new == 0:
-        return _empty(CAC_PAYBACK_MONTHS, segment, MONTHS,
+        return _empty(CAC_PAYBACK_MONTHS, segment,
                       _join("not defined: no new customers in the period", margin_note))
     cac = acquisition_spend / new
     monthly = new_margin / new / MONTHS_PER_PERIOD
     if monthly <= 0:
-        return _empty(CAC_PAYBACK_MONTHS, segment, MONTHS,
+        return _empty(CAC_PAYBACK_MONTHS, segment,
                       _join("not defined: the new customers' gross margin in the period is "
                             "not positive, so the acquisition spend is not paid back",
                             margin_note), numerator=cac, denominator=monthly)
-    return kpi_row(CAC_PAYBACK_MONTHS, segment, cac / monthly, MONTHS, cac, monthly,
-                   note=margin_note)
+    return kpi_row(CAC_PAYBACK_MONTHS, segment, cac / monthly, UNITS[CAC_PAYBACK_MONTHS], cac,
+                   monthly, note=margin_note)
 
 
 def retention_cost_row(segment: str, retention_spend: float, kept: int) -> dict:
@@ -302,7 +283,7 @@ def retention_cost_row(segment: str, retention_spend: float, kept: int) -> dict:
     Empty with a note when no customer active at the start was still active at the end.
     """
     return ratio_row(RETENTION_COST, segment, retention_spend, kept,
-                     unit=CURRENCY_PER_RETAINED_CUSTOMER, scale=1.0,
+                     unit=UNITS[RETENTION_COST], scale=1.0,
                      when_zero="no retained customers (active at both start and end)")
 
 
@@ -313,7 +294,7 @@ def market_share_row(segment: str, end: int, market_customers: float) -> dict:
     A census, not a sample: no confidence interval. Empty with a note when the market size
     is 0; a note when the share exceeds 100 % (the market size is understated).
     """
-    row = ratio_row(MARKET_SHARE, segment, end, market_customers, unit=PERCENT,
+    row = ratio_row(MARKET_SHARE, segment, end, market_customers, unit=UNITS[MARKET_SHARE],
                     when_zero="the market size is 0")
     if row[C.VALUE] > 100:
         row[C.NOTE] = ("more active customers than the market size: check market_size "
@@ -329,7 +310,7 @@ def segmentation_efficiency_row(cost: float, segments: int) -> dict:
     note when there is none.
     """
     return ratio_row(SEGMENTATION_EFFICIENCY, C.ALL_SEGMENTS, cost, segments,
-                     unit=CURRENCY_PER_SEGMENT, scale=1.0, when_zero="no segments")
+                     unit=UNITS[SEGMENTATION_EFFICIENCY], scale=1.0, when_zero="no segments")
 
 
 # --- families --------------------------------------------------------------------------
@@ -361,8 +342,7 @@ def clv_growth_from_clv(current: pd.DataFrame, previous: pd.DataFrame | None) ->
     ``previous`` (those of the previous period, ``None`` when unknown)."""
     current = current.set_index(C.SEGMENT)
     if previous is None:
-        return to_frame([_empty(CLV_GROWTH, s, PERCENT,
-                                "not defined: no facts for the previous period")
+        return to_frame([_empty(CLV_GROWTH, s, "not defined: no facts for the previous period")
                          for s in current.index])
     previous = previous.set_index(C.SEGMENT)
     rows = []
@@ -382,7 +362,7 @@ def _table_kpis(kpis: tuple[str, ...], table: pd.DataFrame | None, name: str, pe
     rows, unit_note = period_rows(table, name, period, business_unit)
     if rows.empty:
         note = _join(_no_rows_note(name, period, business_unit, table), unit_note)
-        out = [_empty(k, s, UNITS[k], note) for k in kpis
+        out = [_empty(k, s, note) for k in kpis
                for s in ([C.ALL_SEGMENTS] if k == SEGMENTATION_EFFICIENCY else segments)]
         return to_frame(out)
     out = list(build(rows))
@@ -420,9 +400,9 @@ def spend_kpis_from_totals(totals: pd.DataFrame, margin_note: str,
             if segment not in acquisition.index:
                 note = (f"not defined: {C.MARKETING_SPEND} has no row for segment "
                         f"{segment!r} in {period}")
-                out += [_empty(CAC, segment, CURRENCY_PER_NEW_CUSTOMER, note),
-                        _empty(CAC_PAYBACK_MONTHS, segment, MONTHS, note),
-                        _empty(RETENTION_COST, segment, CURRENCY_PER_RETAINED_CUSTOMER, note)]
+                out += [_empty(CAC, segment, note),
+                        _empty(CAC_PAYBACK_MONTHS, segment, note),
+                        _empty(RETENTION_COST, segment, note)]
                 continue
             extra = uncovered if segment == C.ALL_SEGMENTS else ""
             rows_ = [cac_row(segment, acquisition[segment], t["new"]),
@@ -457,7 +437,7 @@ def market_share_from_totals(totals: pd.DataFrame, market_size: pd.DataFrame | N
         out = []
         for segment, t in totals.iterrows():
             if segment not in market.index:
-                out.append(_empty(MARKET_SHARE, segment, PERCENT,
+                out.append(_empty(MARKET_SHARE, segment,
                                   f"not defined: {C.MARKET_SIZE} has no row for segment "
                                   f"{segment!r} in {period}"))
                 continue

@@ -202,7 +202,7 @@ def unit_responses(surveys: pd.DataFrame | None, facts: pd.DataFrame, start: pd.
 # --- one row per KPI and segment -----------------------------------------------------------
 def _empty(kpi: str, segment: str, unit: str, why: str, denominator: float = math.nan) -> dict:
     return kpi_row(kpi, segment, math.nan, unit, denominator=denominator,
-                   note=f"not defined: {why}")
+                   note=f"not defined: {why}", defined=False)
 
 
 def survey_counts(responses: pd.DataFrame) -> dict[str, float]:

@@ -11,11 +11,10 @@ from segreport import columns as C
 from segreport.charts import band_color
 from segreport.formatting import format_value
 from segreport.kpis import ids
+from segreport.kpis.spec import short_label
 from segreport.report.publish import write_file_atomic
 
 HEADLINES = (ids.CUSTOMERS_END, ids.SEGMENT_GROWTH_RATE, ids.RETENTION_RATE, ids.REVENUE)
-_LABELS = {ids.CUSTOMERS_END: "Active customers", ids.SEGMENT_GROWTH_RATE: "Growth",
-           ids.RETENTION_RATE: "Retention", ids.REVENUE: "Net revenue"}
 _CELL = "padding:6px 10px;border-bottom:1px solid #e5e5e5;text-align:right"
 
 
@@ -57,7 +56,8 @@ def index_html(period_dir: Path, results: list) -> str:
         rows.append(f"<tr><th style='{_CELL};text-align:left'>{escape(r.unit)}</th>{''.join(cells)}"
                     f"<td style='{_CELL};text-align:left'>{links}</td>"
                     f"<td style='{_CELL};text-align:left;font-size:12px'>{status}</td></tr>")
-    head = "".join(f"<th style='{_CELL};text-align:right'>{_LABELS[k]}</th>" for k in HEADLINES)
+    head = "".join(f"<th style='{_CELL};text-align:right'>{escape(short_label(k))}</th>"
+                   for k in HEADLINES)
     period = escape(period_dir.name)
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Segment reports "
             f"{period}</title></head><body style='font-family:Helvetica,Arial,sans-serif;"

@@ -20,7 +20,6 @@ from segreport.charts import BAD, GOOD, TEXT, band_color, sparkline_png
 from segreport.data.read import UNKNOWN_CUSTOMERS_PREFIX, Dataset
 from segreport.formatting import format_change, format_value
 from segreport.kpis import ids
-from segreport.kpis.cards import card, kpi_name, load_cards
 from segreport.kpis.context import (
     CALLED_PREVIOUS,
     CALLED_YEAR,
@@ -32,6 +31,14 @@ from segreport.kpis.context import (
     kpi_context,
     trend,
 )
+from segreport.kpis.spec import (
+    in_words,
+    kpi_name,
+    kpi_spec,
+    kpis_reading,
+    load_specs,
+    short_label,
+)
 from segreport.narrative import decisions, narrative
 from segreport.palette import ALL_COLOR, segment_colors
 from segreport.period import Period
@@ -41,25 +48,19 @@ SCORECARD_KPIS = (ids.CUSTOMERS_START, ids.CUSTOMERS_END, ids.NEW_CUSTOMERS,
                   ids.SEGMENT_GROWTH_RATE, ids.ACQUISITION_RATE, ids.RETENTION_RATE,
                   ids.CHURN_RATE, ids.REVENUE, ids.ORDERS, ids.AVERAGE_ORDER_VALUE,
                   ids.SALES_CONTRIBUTION)
-_SHORT = {ids.CUSTOMERS_START: "Active at start", ids.CUSTOMERS_END: "Active at end",
-          ids.NEW_CUSTOMERS: "New", ids.SEGMENT_GROWTH_RATE: "Growth",
-          ids.ACQUISITION_RATE: "Acquisition", ids.RETENTION_RATE: "Retention",
-          ids.CHURN_RATE: "Churn", ids.REVENUE: "Net revenue", ids.ORDERS: "Orders",
-          ids.AVERAGE_ORDER_VALUE: "Avg order value", ids.SALES_CONTRIBUTION: "Share of sales",
-          ids.CLV: "CLV", ids.CLV_GROWTH: "CLV growth", ids.CAC: "CAC",
-          ids.CAC_PAYBACK_MONTHS: "CAC payback", ids.RETENTION_COST: "Retention cost",
-          ids.MARKET_SHARE: "Market share", ids.SEGMENTATION_EFFICIENCY: "Cost per segment",
-          ids.CSAT: "CSAT", ids.CSI: "CSI", ids.NPS: "NPS", ids.NPS_CHANGE: "NPS change",
-          ids.BRAND_EQUITY_INDEX: "Brand equity", ids.CUSTOMER_INSIGHT_PENETRATION: "Insight penetration",
-          ids.PREDICTED_CLV: "Predicted CLV", ids.PREDICTED_PURCHASES: "Predicted purchases"}
-ENABLES = {
-    C.CUSTOMERS: ": would split the report by segment and business unit and date acquisition by "
-                 "signup (without it everyone is one segment, acquired at the first order)",
-    C.MARKETING_SPEND: ": would enable CAC, CAC payback and retention cost",
-    C.SURVEYS: ": would enable CSAT, CSI, NPS, NPS change, brand equity and insight penetration",
-    C.MARKET_SIZE: ": would enable market share",
-    C.SEGMENTATION_COSTS: ": would enable segmentation efficiency",
-}
+_NO_CUSTOMERS = (": would split the report by segment and business unit and date acquisition "
+                 "by signup (without it everyone is one segment, acquired at the first order)")
+
+
+def enables(table: str) -> str:
+    """What an absent optional table would enable, as ``: would enable CAC, …`` (the short
+    labels of the KPIs that read it, :func:`segreport.kpis.spec.kpis_reading`)."""
+    if table == C.CUSTOMERS:
+        return _NO_CUSTOMERS
+    kpis = kpis_reading(table)
+    return f": would enable {in_words([short_label(k) for k in kpis], capital=False)}" if kpis else ""
+
+
 _CELL = "padding:4px 6px;border-bottom:1px solid #e5e5e5;text-align:right;white-space:nowrap"
 _HEAD = ("padding:4px 6px;border-bottom:2px solid #444;text-align:right;font-weight:600;"
          "vertical-align:bottom")
@@ -103,7 +104,7 @@ def _box(text: str) -> str:
 
 
 def _missing_html(missing: dict[str, str]) -> str:
-    items = "".join(f"<li><b>{escape(_SHORT.get(k, kpi_name(k)))}</b>: {escape(v)}</li>"
+    items = "".join(f"<li><b>{escape(short_label(k))}</b>: {escape(v)}</li>"
                     for k, v in missing.items())
     return (f"<div style='font-size:13px;background:#f6f6f6;border-left:4px solid #999;padding:6px 12px'>"
             f"Not shown for lack of input data — add these to the data folder to enable them:"
@@ -119,10 +120,17 @@ def kpi_section(q, kpi_ids: Sequence[str]) -> HTML:
     return HTML(html + (_missing_html(missing) if missing else ""))
 
 
-def kpi_chart(q, kpi: str, title_text: str, subtitle: str = ""):
-    """The KPI's bar chart with intervals, or a line saying why it is not shown."""
+def kpi_chart(q, kpi: str, title_text: str | None = None, subtitle: str | None = None):
+    """The KPI's bar chart with intervals, or a line saying why it is not shown.
+
+    ``title_text`` and ``subtitle`` default to the spec's ``chart_title`` and
+    ``chart_subtitle``.
+    """
     from segreport.charts import kpi_bar_chart
 
+    spec = kpi_spec(kpi)
+    title_text = spec.chart_title if title_text is None else title_text
+    subtitle = spec.chart_subtitle if subtitle is None else subtitle
     if kpi in q.missing:
         return HTML(_missing_html({kpi: q.missing[kpi]}))
     part = q.kpis[q.kpis[C.KPI] == kpi]
@@ -135,6 +143,12 @@ def kpi_chart(q, kpi: str, title_text: str, subtitle: str = ""):
 TREND_KPIS = (ids.CUSTOMERS_END, ids.SEGMENT_GROWTH_RATE, ids.RETENTION_RATE, ids.REVENUE,
               ids.AVERAGE_ORDER_VALUE, ids.CLV, ids.NPS, ids.CSAT)
 """The KPIs of the trends section, in panel order."""
+CUSTOMER_VALUE_KPIS = (ids.CLV, ids.CLV_GROWTH, ids.CAC, ids.CAC_PAYBACK_MONTHS,
+                       ids.RETENTION_COST, ids.MARKET_SHARE)
+"""The KPIs of the customer value and cost section, in table order."""
+SEGMENTATION_EFFICIENCY_KPIS = (ids.SEGMENTATION_EFFICIENCY, ids.SEGMENT_COUNT,
+                                ids.SEGMENT_SEPARATION)
+"""The KPIs of the segmentation efficiency section, in table order."""
 NO_HISTORY = ("No quarterly history for this cut of the segments (RFM segments are recomputed "
               "each quarter), so there are no trends to show.")
 
@@ -182,7 +196,7 @@ def trend_notes(q, kpi_ids: Sequence[str] = TREND_KPIS) -> HTML:
     html = _missing_html(missing) if missing else ""
     if empty:
         html += _box(f"No value between {labels[0]} and {labels[-1]}, so no trend: "
-                     + escape(", ".join(_SHORT.get(k, kpi_name(k)) for k in empty)) + ".")
+                     + escape(", ".join(short_label(k) for k in empty)) + ".")
     return HTML(html)
 
 
@@ -208,15 +222,21 @@ def predictive_clv_section(q) -> HTML:
         f"Fitted parameters: {escape(params)}.</p>" + table)
 
 
-def kpi_panels(q, kpi_ids: Sequence[str], title_text: str):
-    """Small-multiple bar charts of several KPIs (those with data), or why none is shown."""
+def kpi_panels(q, kpi_ids: Sequence[str], title_text: str | None = None):
+    """Small-multiple bar charts of several KPIs (those with data), or why none is shown.
+
+    Each panel is titled with its KPI's short label; ``title_text`` defaults to the KPIs'
+    chart titles in words (``Acquisition rate and average order value``).
+    """
     from segreport.charts import kpi_panels as panels
 
+    if title_text is None:
+        title_text = in_words([kpi_spec(k).chart_title for k in kpi_ids])
     present = [k for k in kpi_ids if k not in q.missing
                and q.kpis.loc[q.kpis[C.KPI] == k, C.VALUE].notna().any()]
     if not present:
         return HTML(_box(f"{escape(title_text)}: no values to chart."))
-    names = {k: _SHORT.get(k, kpi_name(k)) for k in present}
+    names = {k: short_label(k) for k in present}
     return panels(q.kpis, present, q.colors, title_text, names)
 
 
@@ -286,6 +306,14 @@ _BCELL = "padding:3px 5px;border-bottom:1px solid #e5e5e5;text-align:right;white
 _BHEAD = "padding:0 5px 2px;border-bottom:1px solid #bbb;text-align:right;font-size:10px;color:#666"
 
 
+def _defined(kpis: pd.DataFrame | pd.Series):
+    """The ``defined`` flag of a KPI row, or of every row of a frame (unknown: defined)."""
+    if isinstance(kpis, pd.Series):
+        flag = kpis.get(C.DEFINED, True)
+        return True if pd.isna(flag) else bool(flag)
+    return kpis[C.DEFINED].astype("boolean").fillna(True).astype(bool)
+
+
 def _has_text(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
@@ -312,7 +340,7 @@ def _value_cell(row: pd.Series | None, show_interval: bool) -> str:
     band = row[C.BAND]
     if bool(row.get(C.SMALL_SAMPLE, False)):
         text += " †"
-    if isinstance(row[C.NOTE], str) and row[C.NOTE].startswith("not defined"):
+    if not _defined(row):
         text += " *"
     if _has_text(band):
         color = band_color(kpi, band)
@@ -366,7 +394,7 @@ def _kpi_block(kpi: str, lookup: dict, segments: Sequence[str], colors: dict[str
     if in_context:
         heads += ["vs last qtr", "vs a year ago"] + ([f"{len(spark.columns)} quarters"] if len(spark) else [])
     head = (f"<tr><th colspan='{len(heads) + 1}' style='padding:4px 5px 0;text-align:left;"
-            f"font-size:13.5px'>{escape(_SHORT.get(kpi, kpi_name(kpi)))}"
+            f"font-size:13.5px'>{escape(short_label(kpi))}"
             + (f" <span style='font-size:10.5px;font-weight:400;color:#777'>{sub}</span>" if sub else "")
             + f"</th></tr><tr><th style='{_BHEAD}'></th>"
             + "".join(f"<th style='{_BHEAD};font-weight:400'>{escape(h)}</th>" for h in heads)
@@ -447,16 +475,15 @@ def kpi_table_html(kpis: pd.DataFrame, kpi_ids: Sequence[str], colors: dict[str,
 def _table_notes(part: pd.DataFrame, shown: Sequence[str], show_interval: bool = True,
                  in_context: bool = False, has_history: bool = False,
                  quarters: Sequence[str] = ()) -> str:
-    cards = load_cards()
     lines = []
     for kpi in shown:
-        bands = cards.get(kpi, {}).get("bands")
+        bands = kpi_spec(kpi).bands
         if bands:
             text = ", ".join(
-                f"<span style='border-left:4px solid {band_color(kpi, b['label'])};padding-left:4px'>"
-                f"{escape(b['label'])}</span> "
-                + (f"≥ {b['min']:g}" if b["min"] is not None else "below") for b in bands)
-            lines.append(f"{escape(_SHORT.get(kpi, kpi_name(kpi)))} bands: {text}.")
+                f"<span style='border-left:4px solid {band_color(kpi, b.label)};padding-left:4px'>"
+                f"{escape(b.label)}</span> "
+                + (f"≥ {b.min:g}" if b.min is not None else "below") for b in bands)
+            lines.append(f"{escape(short_label(kpi))} bands: {text}.")
     if part[C.SMALL_SAMPLE].fillna(False).astype(bool).any():
         lines.append("† small sample: fewer than 30 observations behind the value; read it with "
                      "its interval.")
@@ -475,16 +502,17 @@ def _table_notes(part: pd.DataFrame, shown: Sequence[str], show_interval: bool =
         else:
             lines.append("No quarterly history for this cut of the segments: changes on a year "
                          "ago and trends are not available.")
-    undefined = part[part[C.NOTE].fillna("").str.startswith("not defined")]
+    defined = _defined(part)
+    undefined = part[~defined]
     items = []
     for note, group in undefined.groupby(C.NOTE, sort=False):
-        where = "; ".join(f"{escape(str(seg))}: {', '.join(_SHORT.get(k, kpi_name(k)).lower() for k in g[C.KPI])}"
+        where = "; ".join(f"{escape(str(seg))}: {', '.join(short_label(k).lower() for k in g[C.KPI])}"
                           for seg, g in group.groupby(C.SEGMENT, sort=False))
         items.append(f"<li>{escape(note)} — {where}</li>")
-    other = part[part[C.NOTE].fillna("").ne("") & ~part[C.NOTE].fillna("").str.startswith("not defined")]
+    other = part[part[C.NOTE].fillna("").ne("") & defined]
     for note, group in other.groupby(C.NOTE, sort=False):
         who = ", ".join(sorted({escape(str(s)) for s in group[C.SEGMENT]}))
-        kpi_names = ", ".join(sorted({_SHORT.get(k, kpi_name(k)) for k in group[C.KPI]}))
+        kpi_names = ", ".join(sorted({short_label(k) for k in group[C.KPI]}))
         items.append(f"<li>{escape(kpi_names)} ({who}): {escape(note)}</li>")
     out = "".join(f"<p style='font-size:12px;color:#555;margin:4px 0'>{line}</p>" for line in lines)
     if items:
@@ -555,7 +583,7 @@ def data_quality(dataset: Dataset, facts: pd.DataFrame, business_unit: str = "")
     if absent:
         items = "".join(
             f"<li><b>{escape(t)}</b> ({escape(', '.join(C.CONTRACT[t].required_columns))})"
-            f"{escape(ENABLES.get(t, ''))}</li>" for t in absent)
+            f"{escape(enables(t))}</li>" for t in absent)
         missing = (f"<p style='font-size:13px'>Optional tables not provided: {escape(', '.join(absent))}."
                    f"</p><ul style='font-size:13px'>{items}</ul>")
     return HTML(f"<table style='{_TABLE}'><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
@@ -566,31 +594,30 @@ def data_quality(dataset: Dataset, facts: pd.DataFrame, business_unit: str = "")
 def definitions(kpis: pd.DataFrame) -> HTML:
     """The definition card of every KPI in the frame: definition, formula, measurement,
     bands, diagnostic questions, tips, risks and related KPIs."""
-    cards = load_cards()
+    specs = load_specs()
     parts = []
     for kpi in dict.fromkeys(kpis[C.KPI]):
-        if kpi not in cards:
+        if kpi not in specs:
             continue
-        c = card(kpi)
-        rows = [f"<b style='font-size:14px'>{escape(c['name'])}</b> <code>{kpi}</code> "
-                f"<span style='color:#666'>({escape(str(c.get('unit', '')))}"
-                + ("" if "higher_is_better" not in c else
-                   (", higher is better" if c["higher_is_better"] else ", lower is better"))
-                + f")</span><br>{escape(c.get('definition', ''))}",
-                f"<i>Formula:</i> {escape(c.get('formula', ''))}"]
-        if c.get("measurement"):
-            rows.append(f"<i>Measurement:</i> {escape(c['measurement'])}")
-        if c.get("bands"):
+        c = specs[kpi]
+        rows = [f"<b style='font-size:14px'>{escape(c.name)}</b> <code>{kpi}</code> "
+                f"<span style='color:#666'>({escape(c.unit)}"
+                + (f", {c.direction} is better" if c.direction else "")
+                + f")</span><br>{escape(c.definition)}",
+                f"<i>Formula:</i> {escape(c.formula)}"]
+        if c.measurement:
+            rows.append(f"<i>Measurement:</i> {escape(c.measurement)}")
+        if c.bands:
             rows.append("<i>Bands:</i> " + "; ".join(
-                f"{escape(b['label'])} "
-                + (f"≥ {b['min']:g}" if b["min"] is not None else "below")
-                + (f" — {escape(b['meaning'])}" if b.get("meaning") else "") for b in c["bands"]))
-        for key, label in (("diagnostics", "Questions to ask"), ("tips", "What to do"),
-                           ("risks", "Watch out")):
-            if c.get(key):
-                rows.append(f"<i>{label}:</i> " + " · ".join(escape(t) for t in c[key]))
-        if c.get("related"):
-            rows.append("<i>Related:</i> " + ", ".join(escape(kpi_name(r)) for r in c["related"]))
+                f"{escape(b.label)} "
+                + (f"≥ {b.min:g}" if b.min is not None else "below")
+                + (f" — {escape(b.meaning)}" if b.meaning else "") for b in c.bands))
+        for items, label in ((c.diagnostics, "Questions to ask"), (c.tips, "What to do"),
+                             (c.risks, "Watch out")):
+            if items:
+                rows.append(f"<i>{label}:</i> " + " · ".join(escape(t) for t in items))
+        if c.related:
+            rows.append("<i>Related:</i> " + ", ".join(escape(kpi_name(r)) for r in c.related))
         parts.append("<div style='font-size:12.5px;margin:0 0 14px;break-inside:avoid'>"
                      + "<br>".join(rows) + "</div>")
     return HTML("".join(parts))

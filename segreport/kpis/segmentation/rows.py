@@ -31,9 +31,9 @@ def segmentation_kpis(result: ClusterResult, segment_label: str = C.ALL_SEGMENTS
         note = f"not defined: {result.reason}"
         return to_frame([
             kpi_row(SEGMENT_COUNT, segment_label, math.nan, "segments", note=note,
-                    small_sample=small),
+                    small_sample=small, defined=False),
             kpi_row(SEGMENT_SEPARATION, segment_label, math.nan, "silhouette (-1..1)", note=note,
-                    small_sample=small),
+                    small_sample=small, defined=False),
         ])
     tried = ", ".join(f"{k}: {s:.2f}" for k, s in sorted(result.silhouettes.items()))
     return to_frame([
