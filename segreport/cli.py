@@ -116,7 +116,7 @@ def batch(params_file: str, overrides: tuple[str, ...], by: str, units: tuple[st
 @click.option("--subscription", is_flag=True, help="Add churn_date (subscription data).")
 def sample(out_dir: str, n_customers: int, seed: int, fmt: str, subscription: bool) -> None:
     """Write the deterministic sample dataset."""
-    from segreport.data.sample import generate_sample
+    from segreport.sample import generate_sample
 
     paths = generate_sample(out_dir, n_customers=n_customers, seed=seed, fmt=fmt,
                             subscription=subscription)

@@ -19,7 +19,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from segreport.cli import main
-from segreport.data.sample import generate_sample
+from segreport.sample import generate_sample
 from segreport.report.email import BODY_HTML_LIMIT, EmailSettings, build_message
 
 INSTALL = "run `make pdf-deps` (apt-get install chromium poppler-utils)"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from segreport.cli import main
-from segreport.data.sample import generate_sample
+from segreport.sample import generate_sample
 
 ORDERS = """order_id,customer_id,order_date,amount
 1,A,2026-01-10,100
