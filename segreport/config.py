@@ -6,7 +6,6 @@ environment where they are used.
 """
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,18 +15,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from segreport.columns import CONTRACT
-from segreport.data.sources import (
-    DEFAULT_PASSWORD_ENV,
-    check_env_name,
-    check_no_password,
-    mask_password,
-)
 from segreport.engine.options import (
     DEFAULT_ENGINE,
     DEFAULT_SPARK_MASTER,
@@ -39,6 +31,13 @@ from segreport.errors import ConfigError, clip
 from segreport.files import read_at_most
 from segreport.kpis.targets import check_targets
 from segreport.period import Period
+from segreport.secret_params import (
+    DEFAULT_PASSWORD_ENV,
+    check_env_name,
+    check_no_password,
+    mask_password,
+)
+from segreport.validation import message, unknown_parameter, validate
 
 #: Largest params file read (a real one is a few hundred bytes).
 MAX_PARAMS_BYTES = 64 * 1024
@@ -434,21 +433,17 @@ def load_params(path: str | Path | None, overrides: list[str] | tuple[str, ...] 
         return "--set" if key in overridden else where
 
     check_lengths(raw, source)
-    try:
-        return ReportParams(**{str(k): v for k, v in raw.items()})
-    except ValidationError as exc:
-        raise ConfigError("; ".join(_problem(err, source) for err in exc.errors())) from None
+    return validate(ReportParams, {str(k): v for k, v in raw.items()},
+                    lambda err: _problem(err, source))
 
 
 def _problem(err: Any, source: Callable[[str], str]) -> str:
     """One pydantic error as ``{source}: parameter '{name}': {message} (got {value})``; the
     value is masked and clipped, and never shown for an error of the whole parameter set."""
     name = ".".join(str(p) for p in err["loc"]) or "?"
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = message(err)
     if err["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(name, ReportParams.model_fields, n=1)
-        msg = ("unknown parameter" + (f" (did you mean '{close[0]}'?)" if close else "")
-               + f"; known ones: {', '.join(ReportParams.model_fields)}")
+        msg = unknown_parameter(name, ReportParams.model_fields)
     if err["loc"] and msg.startswith(f"{name}."):  # the validator named the entry at fault
         entry, msg = msg.split(": ", 1)
         return f"{source(str(err['loc'][0]))}: parameter '{entry}': {msg}"

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 #: Line breaks and other control characters (C0, DEL, C1, Unicode line/paragraph separators).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -26,6 +30,21 @@ class EngineError(SegreportError):
     """The engine computing the report failed for a reason outside the data and the code:
     it ran out of memory, could not read or write a file, or lost its database
     connection. The message says what failed and what to do."""
+
+
+class EmailError(SegreportError):
+    """A report cannot be e-mailed: its folder is incomplete, or the mail server refused."""
+
+
+class NotAllSent(EmailError):
+    """Some messages were not sent (the server refused them, or the connection was lost);
+    the others were. ``failed`` holds (message, reason) pairs. Exit status 1."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, failed: list[tuple[EmailMessage, str]]):
+        self.failed = failed
+        super().__init__(message)
 
 
 class DataError(SegreportError):
