@@ -29,9 +29,6 @@ _PASSWORD_PAIR = re.compile(
     r"((?:(?<![A-Za-z0-9_])|(?<=%3B)|(?<=%26)|(?<=%20))(?:" + "|".join(_PASSWORD_QUERY_KEYS)
     + r")\s*(?:=|%3D)\s*)(\{(?:[^}]|\}\})*\}?|%7B.*?(?:%7D|$)|(?:(?!%3B|%26)[^;&])*)",
     re.IGNORECASE | re.DOTALL)
-
-
-
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -47,6 +44,7 @@ def secret_from_env(name: str) -> str | None:
 
 
 def is_url(text: str) -> bool:
+    """True when ``text`` starts as a URL does (``scheme://``)."""
     return bool(_URL.match(str(text).strip()))
 
 

@@ -1,4 +1,5 @@
-"""Cleaning a data set read: orders of unknown customers, duplicates and unassigned segments, each recorded as a note."""
+"""Cleaning a data set read: orders of unknown customers, duplicate rows and unassigned
+segments, each dropped or marked and recorded as a data-quality note."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""Typing one raw table by the data contract; a value that does not fit raises a DataError naming rows."""
+"""Typing one raw table by the data contract; a value that does not fit raises a
+:class:`~segreport.errors.DataError` naming the column, the values and their rows."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,7 +46,8 @@ NULL_MARKERS = ("nan", "null", "none", "n/a", "na", "#n/a", "nil", "-")
 """Texts that stand for "no value" in exports; never a customer or order id."""
 
 
-def coerce_table(frame: pd.DataFrame, table: C.Table, path: Path, names: dict[str, str]) -> pd.DataFrame:
+def coerce_table(frame: pd.DataFrame, table: C.Table, path: Path,
+                 names: dict[str, str]) -> pd.DataFrame:
     """Convert each contract column to its type; reject values that do not convert."""
     out = {}
     file, label = str(path), row_label(path)

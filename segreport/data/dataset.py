@@ -1,4 +1,5 @@
-"""A data set read and checked: its tables, where they came from, and the notes on what was dropped."""
+"""A data set read and checked: its tables, where they came from, and the data-quality
+notes on what was dropped, overall and per business unit."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
-"""A folder's table files: which file holds a table, reading its raw columns, row numbers as the user sees them."""
+"""A folder's table files: which file holds a table, reading its raw columns, and row
+numbers as the user sees them (file lines of a CSV, rows of a Parquet file)."""
 from __future__ import annotations
 
 import csv

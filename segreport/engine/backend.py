@@ -1,4 +1,5 @@
-"""The engine's connections: DuckDB, Spark or PostgreSQL, their failures told as one message, and the small frames and intermediate tables a query needs."""
+"""The engine's connections (DuckDB, Spark, PostgreSQL), their failures told as one
+message, and the small frames and intermediate tables the queries need."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
-"""The data contract's checks as queries: a raw table typed column by column, and the rows that break the contract counted where they live."""
+"""The data contract's checks as queries: a raw table typed column by column, and the
+rows that break the contract counted where they live."""
 from __future__ import annotations
 
 from typing import Any

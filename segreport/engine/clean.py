@@ -1,4 +1,5 @@
-"""Cleaning the checked tables in the engine: orders of unknown customers, exact duplicates and unassigned segments dropped or marked, each recorded as a note."""
+"""Cleaning the checked tables in the engine: orders of unknown customers, exact duplicates
+and unassigned segments dropped or marked, each recorded as a data-quality note."""
 from __future__ import annotations
 
 from pathlib import Path
