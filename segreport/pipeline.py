@@ -36,7 +36,7 @@ import pandas as pd
 from segreport import columns as C
 from segreport.cache import cache_dir
 from segreport.data.quarterly import parse_quarter, quarter_label
-from segreport.data.read import DatasetInfo
+from segreport.data.dataset import DatasetInfo
 from segreport.errors import ConfigError, DataError
 from segreport.kpis.report import RFM, check_segment_by, check_targets_in, segment_names
 from segreport.kpis.targets import with_targets
@@ -122,7 +122,7 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
         database connection), with what to do.
     """
     from segreport.engine import open_engine
-    from segreport.engine.tables import engine_failure
+    from segreport.engine.backend import engine_failure
 
     data = open_engine(data_source, columns, tables, password_env, engine, spark_master,
                        max_unknown_customer_pct=max_unknown_customer_pct)
@@ -143,7 +143,7 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
 def _prepare(folder, data, periods, business_unit, active_window_days, segment_by,
              gross_margin_pct, targets=None) -> Prepared:
     from segreport.engine import panel as P
-    from segreport.engine.tables import materialize
+    from segreport.engine.backend import materialize
     from segreport.kpis.panel import kpi_panel
 
     orders = data.tables[C.ORDERS]
@@ -215,7 +215,7 @@ def source_fingerprint(data_source: str | Path, **settings) -> str | None:
     """What a prepared folder depends on: the source files (name, size, modification time),
     the settings and the package's computing code. ``None`` for a database, which has no
     files to look at (it is prepared afresh each time)."""
-    from segreport.data.sources import is_url
+    from segreport.secret_params import is_url
 
     text = str(data_source)
     path = Path(text)
@@ -338,7 +338,7 @@ def check_orders_in(data, periods: list[str], first_order, last_order) -> None:
 def _prepare_reference(folder: Path, data, periods: list[str], span: dict) -> Prepared:
     """For ``segment_by: rfm``: the checked tables, for the per-customer reference path."""
     from segreport.data.cache import write_validated
-    from segreport.data.read import Dataset
+    from segreport.data.dataset import Dataset
 
     frames = {name: t.execute() for name, t in data.tables.items()} | dict(data.small)
     for frame in frames.values():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from segreport import columns as C
-from segreport.data.sample import generate_sample
+from segreport.sample import generate_sample
 from segreport.pipeline import load_quarter, prepare, window_quarters
 from segreport.report.sections import KPI_HISTORY_NAME, kpi_history_for_csv, kpis_for_csv, save_kpis
 

@@ -24,7 +24,7 @@ import pytest
 from segreport import columns as C
 from segreport.cli import main
 from segreport.data.read import read_dataset
-from segreport.data.sample import generate_sample
+from segreport.sample import generate_sample
 from segreport.errors import ConfigError
 from segreport.kpis import ids
 from segreport.kpis.report import (NO_RECENT_ORDER, build_quarter, previous_facts, resegment,

@@ -22,9 +22,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from segreport.files import write_file_atomic
+from segreport.report.names import NOTEBOOK_NAME
 
 KERNEL_NAME = "segreport"
-NOTEBOOK_NAME = "segment_report.ipynb"
 #: The temporary kernelspec folders in use, for :func:`drop_kernel_specs`.
 _SPEC_DIRS: set[str] = set()
 

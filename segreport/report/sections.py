@@ -25,7 +25,7 @@ from segreport.charts import (
     segment_colors,
     sparkline_png,
 )
-from segreport.data.read import UNKNOWN_CUSTOMERS_PREFIX, Dataset
+from segreport.data.dataset import UNKNOWN_CUSTOMERS_PREFIX, Dataset
 from segreport.formatting import format_change, format_value
 from segreport.kpis import ids
 from segreport.kpis.context import (
@@ -49,6 +49,7 @@ from segreport.kpis.spec import (
 )
 from segreport.narrative import decisions, narrative
 from segreport.period import Period
+from segreport.report.names import KPI_HISTORY_NAME
 
 SCORECARD_KPIS = (ids.CUSTOMERS_START, ids.CUSTOMERS_END, ids.NEW_CUSTOMERS,
                   ids.SEGMENT_GROWTH_RATE, ids.ACQUISITION_RATE, ids.RETENTION_RATE,
@@ -628,10 +629,6 @@ def definitions(kpis: pd.DataFrame) -> HTML:
         parts.append("<div style='font-size:12.5px;margin:0 0 14px;break-inside:avoid'>"
                      + "<br>".join(rows) + "</div>")
     return HTML("".join(parts))
-
-
-KPI_HISTORY_NAME = "kpi_history.csv"
-"""Beside ``kpis.csv``: the same columns plus ``quarter``, for every quarter the report shows."""
 
 
 def kpis_for_csv(kpis: pd.DataFrame, period: str, business_unit: str) -> pd.DataFrame:
