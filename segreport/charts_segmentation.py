@@ -9,4 +9,4 @@ from segreport.charts.segmentation import (
     rfm_chart,
 )
 
-__all__ = ["rfm_chart", "cluster_profile_chart", "migration_heatmap", "cohort_heatmap"]
+__all__ = ["cluster_profile_chart", "cohort_heatmap", "migration_heatmap", "rfm_chart"]

@@ -167,5 +167,11 @@ def use_compact_png(**kwargs) -> None:
             Figure, partial(figure_png, **kwargs))
 
 
-__all__ = ["FIGURE_CACHE", "FIGURES_KEPT", "compact_png", "figure_fingerprint", "figure_png",
-           "use_compact_png"]
+__all__ = [
+    "FIGURES_KEPT",
+    "FIGURE_CACHE",
+    "compact_png",
+    "figure_fingerprint",
+    "figure_png",
+    "use_compact_png",
+]

@@ -14,7 +14,14 @@ from matplotlib.figure import Figure
 
 from segreport import columns as C
 from segreport.charts import chrome
-from segreport.charts.theme import MUTED, TEXT, bar_rows_height, fill_of, new_axes, new_panels
+from segreport.charts.theme import (
+    MUTED,
+    TEXT,
+    bar_rows_height,
+    fill_of,
+    new_axes,
+    new_panels,
+)
 from segreport.formatting import format_money, format_value
 from segreport.kpis import ids
 from segreport.kpis.cards import load_cards
