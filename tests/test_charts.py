@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from segreport import charts
 from segreport import columns as C
 from segreport.charts import chrome, heatmap, kpi_bars, segmentation, trends
-from segreport.charts.theme import ALL_COLOR, MUTED, PALETTE, new_axes, segment_colors
+from segreport.charts.theme import ALL_COLOR, MUTED, PALETTE, chart_axes, segment_colors
 from segreport.formatting import format_money
 from segreport.kpis import ids
 from segreport.kpis import segmentation as S
@@ -291,7 +291,7 @@ def test_migration_and_cohorts_are_the_one_annotated_heatmap(monkeypatch):
 
 # --- chrome -------------------------------------------------------------------------------
 def test_the_chrome_titles_wraps_and_formats():
-    ax = new_axes(3.0, 4.0)
+    ax = chart_axes(3.0, 4.0)
     chrome.chart_title(ax, "Title", "word " * 30)
     lines = next(t for t in ax.texts if t.get_position() == (0, 1.02)).get_text().split("\n")
     assert len(lines) == 4 and all(len(line) <= 43 for line in lines)  # 4 in × 0.8 × 13.5

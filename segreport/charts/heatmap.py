@@ -10,7 +10,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 
 from segreport.charts import chrome
-from segreport.charts.theme import WIDTH, bar_rows_height, new_axes
+from segreport.charts.theme import WIDTH, bar_rows_height, chart_axes
 
 
 def cell_labels(data: pd.DataFrame, fmt: str = "{:.0f}%") -> np.ndarray:
@@ -50,7 +50,7 @@ def annotated_heatmap(data: pd.DataFrame, *, cmap: str, title: str, subtitle: st
     -------
     The :class:`matplotlib.axes.Axes`; its ``texts`` hold the cell annotations.
     """
-    ax = new_axes(bar_rows_height(len(data), 0.42, 2.2), WIDTH, ax=ax)
+    ax = chart_axes(bar_rows_height(len(data), 0.42, 2.2), WIDTH, ax=ax)
     if data.empty:
         chrome.message(ax, empty)
         chrome.chart_title(ax, title, subtitle)

@@ -18,8 +18,8 @@ from segreport.charts.theme import (
     MUTED,
     TEXT,
     bar_rows_height,
+    chart_axes,
     fill_of,
-    new_axes,
     new_panels,
 )
 from segreport.formatting import format_money, format_value
@@ -50,7 +50,7 @@ def growth_plot(kpis: pd.DataFrame, colors: dict[str, str], ax: Axes | None = No
     """Horizontal bars of ``segment_growth_rate`` (%) per segment, labelled with their
     signed value, with dashed lines at the bounds of the KPI's bands (5 % and 10 %)."""
     values = _values(kpis, ids.SEGMENT_GROWTH_RATE)
-    ax = new_axes(bar_rows_height(len(values)), ax=ax)
+    ax = chart_axes(bar_rows_height(len(values)), ax=ax)
     y = range(len(values))
     shown = values.fillna(0)
     bounds = [b["min"] for b in load_cards()[ids.SEGMENT_GROWTH_RATE]["bands"] if b["min"]]
@@ -77,7 +77,7 @@ def retention_plot(kpis: pd.DataFrame, colors: dict[str, str], ax: Axes | None =
     (``churn_rate``, grey) of the customers active at the start, each labelled in %."""
     retained = _values(kpis, ids.RETENTION_RATE)
     churned = _values(kpis, ids.CHURN_RATE).reindex(retained.index)
-    ax = new_axes(bar_rows_height(len(retained)), ax=ax)
+    ax = chart_axes(bar_rows_height(len(retained)), ax=ax)
     y = list(range(len(retained)))
     ax.barh(y, retained.fillna(0), color=fill_of(colors, retained.index), height=0.6,
             label="retained")
@@ -105,7 +105,7 @@ def revenue_mix_plot(kpis: pd.DataFrame, colors: dict[str, str], ax: Axes | None
     revenue = _values(kpis, ids.REVENUE).drop(C.ALL_SEGMENTS, errors="ignore")
     share = _values(kpis, ids.SALES_CONTRIBUTION).reindex(revenue.index)
     total = _values(kpis, ids.REVENUE).get(C.ALL_SEGMENTS, math.nan)
-    ax = new_axes(bar_rows_height(len(revenue)), ax=ax)
+    ax = chart_axes(bar_rows_height(len(revenue)), ax=ax)
     y = list(range(len(revenue)))
     ax.barh(y, revenue, color=fill_of(colors, revenue.index), height=0.6)
     top = max([abs(v) for v in revenue] + [1.0])
@@ -127,7 +127,7 @@ def customer_flow_plot(kpis: pd.DataFrame, colors: dict[str, str], ax: Axes | No
     start = _values(kpis, ids.CUSTOMERS_START).drop(C.ALL_SEGMENTS, errors="ignore")
     end = _values(kpis, ids.CUSTOMERS_END).reindex(start.index)
     new = _values(kpis, ids.NEW_CUSTOMERS).reindex(start.index)
-    ax = new_axes(bar_rows_height(len(start) * 1.6), ax=ax)
+    ax = chart_axes(bar_rows_height(len(start) * 1.6), ax=ax)
     y = list(range(len(start)))
     h = 0.27
     segment_fill = fill_of(colors, start.index)
@@ -172,7 +172,7 @@ def kpi_bar_plot(kpis: pd.DataFrame, kpi: str, colors: dict[str, str], title: st
     no title (a panel of :func:`kpi_panels`).
     """
     part = segment_rows(kpis, kpi)
-    ax = new_axes(bar_rows_height(len(part)), ax=ax)
+    ax = chart_axes(bar_rows_height(len(part)), ax=ax)
     y = list(range(len(part)))
     values = part[C.VALUE].astype(float)
     shown = values.fillna(0)

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from segreport.charts import chrome
 from segreport.charts.heatmap import annotated_heatmap
-from segreport.charts.theme import PALETTE, WIDTH, bar_rows_height, new_axes
+from segreport.charts.theme import PALETTE, WIDTH, bar_rows_height, chart_axes
 from segreport.data.quarterly import ACQUISITION_QUARTER, QUARTERS_SINCE
 from segreport.formatting import format_money
 from segreport.kpis import segmentation as S
@@ -42,7 +42,7 @@ def rfm_plot(rfm: pd.DataFrame, ax: Axes | None = None) -> Axes:
         The axes to draw on; a new figure's when ``None``.
     """
     counts = S.rfm_segment_counts(rfm)
-    ax = new_axes(bar_rows_height(len(counts), 0.45, 1.6), ax=ax)
+    ax = chart_axes(bar_rows_height(len(counts), 0.45, 1.6), ax=ax)
     total = int(counts[S.CUSTOMERS].sum())
     subtitle = (f"{total:,} customers with an order in the last 12 months, by recency (R) and "
                 "frequency (F) score")
@@ -94,7 +94,7 @@ def cluster_measure_plot(profile: pd.DataFrame, column: str, ax: Axes | None = N
     """
     title, fmt = PROFILE_MEASURES[column]
     k = len(profile)
-    ax = new_axes(bar_rows_height(k, 0.6, 1.9), WIDTH / 2, ax=ax)
+    ax = chart_axes(bar_rows_height(k, 0.6, 1.9), WIDTH / 2, ax=ax)
     y = list(range(k))
     values = profile[column].astype("float64").to_numpy()
     ax.barh(y, values, color=group_colors(k), height=0.6)
@@ -167,7 +167,7 @@ def migration_plot(shares: pd.DataFrame, matrix: pd.DataFrame | None = None,
         The axes to draw on; a new figure's (wide enough for the columns) when ``None``.
     """
     n = max(len(shares.index), len(shares.columns))
-    ax = new_axes(bar_rows_height(n, 0.5, 2.4), max(WIDTH, 1.5 + 0.95 * len(shares.columns)),
+    ax = chart_axes(bar_rows_height(n, 0.5, 2.4), max(WIDTH, 1.5 + 0.95 * len(shares.columns)),
                   ax=ax)
     rows = list(map(str, shares.index))
     if matrix is not None:

@@ -1,5 +1,5 @@
-"""The report's look: its seaborn theme, its colours, one colour per segment, and a new
-figure of the report's width for a chart drawn on its own."""
+"""The report's look: its seaborn theme, its colours, one colour per segment, and the
+figure of a chart drawn on its own (the report's width, a height by its rows)."""
 from __future__ import annotations
 
 import math
@@ -65,10 +65,9 @@ def fill_of(colors: dict[str, str], segments: Iterable[str]) -> list[str]:
     return [colors.get(s, ALL_COLOR) for s in segments]
 
 
-def new_axes(height: float, width: float = WIDTH, ax: Axes | None = None) -> Axes:
-    """``ax`` when given, else the one axes of a new figure, ``width`` × ``height``
-    inches, laid out by matplotlib's constrained layout (what a chart draws on when it is
-    given no axes)."""
+def chart_axes(height: float, width: float = WIDTH, ax: Axes | None = None) -> Axes:
+    """The axes a chart draws on: ``ax`` when given, else the one axes of a new figure,
+    ``width`` × ``height`` inches, laid out by matplotlib's constrained layout."""
     if ax is not None:
         return ax
     return Figure(figsize=(width, height), layout="constrained").add_subplot()

@@ -13,7 +13,7 @@ from matplotlib.patches import Patch
 from segreport import columns as C
 from segreport.charts import chrome
 from segreport.charts.figure_cache import compact_png
-from segreport.charts.theme import ALL_COLOR, WIDTH, new_axes, new_panels
+from segreport.charts.theme import ALL_COLOR, WIDTH, chart_axes, new_panels
 from segreport.kpis import ids
 
 TOTALS = (ids.CUSTOMERS_START, ids.CUSTOMERS_END, ids.NEW_CUSTOMERS, ids.REVENUE, ids.ORDERS)
@@ -61,7 +61,7 @@ def kpi_trend(history, kpi: str, colors: dict[str, str], quarter: str, ax: Axes 
     from segreport.kpis.context import quarters_back
     from segreport.kpis.panel import QUARTER
 
-    ax = new_axes(2.6, WIDTH / 2, ax=ax)
+    ax = chart_axes(2.6, WIDTH / 2, ax=ax)
     labels = [quarters_back(quarter, k) for k in range(n - 1, -1, -1)]
     x = {q: i for i, q in enumerate(labels)}
     part = history[(history[C.KPI] == kpi) & history[QUARTER].isin(labels)]
