@@ -292,7 +292,7 @@ def cluster_summary(q) -> HTML:
 
 def migration_section(q):
     """The RFM migration heatmap, or why there is none."""
-    from segreport.charts_segmentation import migration_heatmap
+    from segreport.charts.segmentation import migration_heatmap
 
     if q.prev_facts is None:
         return HTML(_box("No previous quarter in the data, so no migration to show."))
