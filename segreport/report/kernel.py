@@ -134,7 +134,7 @@ def kernels_die_on_ctrl_c() -> Iterator[None]:
 #: What every report imports first (pandas, matplotlib, seaborn, the package: ~1.5 s); a
 #: kernel started early imports them as it starts (IPython's ``exec_lines``: no history, no
 #: output), while the data is prepared.
-WARM_UP_MODULES = ("segreport.charts", "segreport.charts_segmentation", "segreport.pipeline",
+WARM_UP_MODULES = ("segreport.charts", "segreport.charts.segmentation", "segreport.pipeline",
                    "segreport.report.sections", "segreport.report.commentary",
                    "matplotlib_inline.backend_inline")
 WARM_UP = f"import {', '.join(WARM_UP_MODULES)}"
