@@ -150,7 +150,7 @@ def facts_stage(data: Path, period: str) -> tuple[float, float, float]:
     from segreport.data.quarterly import parse_quarter
     from segreport.engine import open_engine
     from segreport.engine import panel as P
-    from segreport.engine.tables import materialize
+    from segreport.engine.backend import materialize
 
     q = parse_quarter(period)
     window = P.Window(q - 11, q)  # as a report of ``period`` (history and cohorts)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import pyarrow.parquet as pq  # noqa: E402
 
-from segreport.data.sample import FORMATS, generate_sample  # noqa: E402
+from segreport.sample import FORMATS, generate_sample  # noqa: E402
 
 DEFAULT_CUSTOMERS = (50_000, 500_000)     # ~1M and ~10M order rows
 

@@ -84,6 +84,7 @@ def batch(params_file: str, overrides: tuple[str, ...], by: str, units: tuple[st
     from segreport.period import Period
     from segreport.report.batch import run_batch
     from segreport.report.email_cli import email_settings
+    from segreport.report.names import INDEX_NAME
 
     params = load_params(params_file, overrides)
     if params.email:  # a bad e-mail setting stops the batch before any report is made
@@ -99,7 +100,7 @@ def batch(params_file: str, overrides: tuple[str, ...], by: str, units: tuple[st
             line += f"\n      {r.error}"
         click.echo(line, err=True)
     failed = [r for r in results if r.status == "failed"]
-    index = Path(params.output_dir) / (labels or [params.period])[0] / "index.html"
+    index = Path(params.output_dir) / (labels or [params.period])[0] / INDEX_NAME
     click.echo(f"segreport: {len(results) - len(failed)} of {len(results)} reports ready; "
                f"index: {index}", err=True)
     if failed:
@@ -116,7 +117,7 @@ def batch(params_file: str, overrides: tuple[str, ...], by: str, units: tuple[st
 @click.option("--subscription", is_flag=True, help="Add churn_date (subscription data).")
 def sample(out_dir: str, n_customers: int, seed: int, fmt: str, subscription: bool) -> None:
     """Write the deterministic sample dataset."""
-    from segreport.data.sample import generate_sample
+    from segreport.sample import generate_sample
 
     paths = generate_sample(out_dir, n_customers=n_customers, seed=seed, fmt=fmt,
                             subscription=subscription)

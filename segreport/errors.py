@@ -5,10 +5,12 @@ rows) so that the command line can print it as it is and exit with status 2.
 """
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 #: Line breaks and other control characters (C0, DEL, C1, Unicode line/paragraph separators).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -28,6 +30,21 @@ class EngineError(SegreportError):
     """The engine computing the report failed for a reason outside the data and the code:
     it ran out of memory, could not read or write a file, or lost its database
     connection. The message says what failed and what to do."""
+
+
+class EmailError(SegreportError):
+    """A report cannot be e-mailed: its folder is incomplete, or the mail server refused."""
+
+
+class NotAllSent(EmailError):
+    """Some messages were not sent (the server refused them, or the connection was lost);
+    the others were. ``failed`` holds (message, reason) pairs. Exit status 1."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, failed: list[tuple[EmailMessage, str]]):
+        self.failed = failed
+        super().__init__(message)
 
 
 class DataError(SegreportError):
@@ -118,41 +135,3 @@ class PdfError(Exception):
     def __init__(self, message: str, stderr: str = "", returncode: int | None = None):
         self.stderr, self.returncode = stderr, returncode
         super().__init__(message + (f"\nChromium said:\n{stderr}" if stderr else ""))
-
-
-def validation_problem(err: Mapping[str, Any], source: Callable[[str], str], noun: str,
-                       known: Callable[[tuple], Collection[str]],
-                       shown: Callable[[Any], str] = lambda value: clip(repr(value))) -> str:
-    """One pydantic validation error as ``{source}: {noun} '{name}': {message} (got {value})``.
-
-    Parameters
-    ----------
-    err
-        One item of ``ValidationError.errors()``.
-    source
-        Where the value came from, given the first part of its location (a file, ``--set``).
-    noun
-        What a location names: ``parameter``, ``field``.
-    known
-        The names allowed at a location: an unknown name is answered with the closest of
-        them and the whole list.
-    shown
-        How an offending value is written (clipped, a password masked); it is not written
-        again when the message already quotes it, nor for an error of the whole object.
-    """
-    name = ".".join(str(p) for p in err["loc"]) or "?"
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        names = list(known(tuple(err["loc"])))
-        close = difflib.get_close_matches(str(err["loc"][-1]), names, n=1)
-        msg = (f"unknown {noun}" + (f" (did you mean '{close[0]}'?)" if close else "")
-               + f"; known ones: {', '.join(names)}")
-    if err["loc"] and msg.startswith(f"{name}."):  # the validator named the entry at fault
-        entry, msg = msg.split(": ", 1)
-        return f"{source(str(err['loc'][0]))}: {noun} '{entry}': {msg}"
-    if err["loc"]:
-        value = err.get("input")
-        text = shown(value)
-        if not (isinstance(value, str) and text in msg):  # not said already
-            msg += f" (got {text})"
-    return f"{source(str(err['loc'][0]) if err['loc'] else '')}: {noun} '{name}': {msg}"

@@ -21,6 +21,28 @@ def read_at_most(path: Path, limit: int) -> bytes | None:
     return None if len(data) > limit else data
 
 
+def temporary_beside(path: Path) -> Path:
+    """A new, empty, hidden file in ``path``'s folder (``.<name>.<random>.tmp``, mode
+    0600), to be written and then moved onto ``path`` with :func:`move_into_place`."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".tmp",
+                               dir=Path(path).parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def move_into_place(tmp: Path, path: Path, mode: int | None = None) -> Path:
+    """Flush the finished file ``tmp`` to disk, give it ``mode`` and rename it onto
+    ``path`` in one step, so a reader sees the old file or the new one, never half of it.
+
+    ``mode`` defaults to what the umask allows for a new file (e.g. 0644).
+    """
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.chmod(tmp, 0o666 & ~current_umask() if mode is None else mode)
+    os.replace(tmp, path)
+    return Path(path)
+
+
 def write_file_atomic(path: Path, data: bytes, mode: int | None = None) -> Path:
     """Write ``data`` to ``path`` in one step (temporary file beside it, then rename), so
     a reader sees the old file or the new one, never half of it.
@@ -28,15 +50,11 @@ def write_file_atomic(path: Path, data: bytes, mode: int | None = None) -> Path:
     ``mode`` defaults to what the umask allows for a new file (e.g. 0644).
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = temporary_beside(path)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~current_umask() if mode is None else mode)
-        os.replace(tmp, path)
+        tmp.write_bytes(data)
+        move_into_place(tmp, path, mode)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path

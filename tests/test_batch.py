@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from segreport.cli import main
-from segreport.data.sample import generate_sample
+from segreport.sample import generate_sample
 
 UNITS = ["Online", "Retail", "Wholesale"]
 

@@ -22,7 +22,8 @@ from segreport.report.commentary import (
     render_note,
     write_note,
 )
-from segreport.report.email import EmailSettings, build_message
+from segreport.report.email_message import build_message
+from segreport.report.email_settings import EmailSettings
 
 NOTE = """# The quarter in brief
 

@@ -23,10 +23,12 @@ import pytest
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from segreport.errors import ConfigError
-from segreport.report.email import (BODY_HTML_LIMIT, MAX_IMAGE_WIDTH, EmailError,
-                                    EmailSettings, build_message, send_messages, write_eml)
+from segreport.errors import ConfigError, EmailError
 from segreport.report.email_cli import email_command
+from segreport.report.email_message import BODY_HTML_LIMIT, build_message, write_eml
+from segreport.report.email_settings import EmailSettings
+from segreport.report.email_smtp import send_messages
+from segreport.report.email_summary import MAX_IMAGE_WIDTH
 
 PERIOD = "2026Q3"
 USER, PASSWORD = "reports", "s3cret-canary-7f1c9a"

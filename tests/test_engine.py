@@ -16,7 +16,7 @@ import pytest
 
 from segreport import columns as C
 from segreport.data.read import read_dataset
-from segreport.data.sample import generate_sample
+from segreport.sample import generate_sample
 from segreport.engine import open_engine
 from segreport.kpis.quarter import build_quarter
 from segreport.pipeline import load_quarter

@@ -19,7 +19,7 @@ import pytest
 from segreport import columns as C
 from segreport.config import ReportParams, load_params
 from segreport.data.read import read_dataset
-from segreport.data.sample import generate_sample
+from segreport.sample import generate_sample
 from segreport.engine import open_engine
 from segreport.errors import ConfigError, DataError
 from segreport.prepared.build import prepare

@@ -22,7 +22,7 @@ import yaml
 
 from segreport import columns as C
 from segreport.cli import main
-from segreport.data.sample import generate_sample
+from segreport.sample import generate_sample
 
 PERIOD = "2026Q3"
 SEGMENT = "<script>alert(1)</script>"

@@ -30,7 +30,7 @@ from segreport.data.facts import select_business_unit
 from segreport.data.read import read_dataset
 from segreport.data.rfm_summary import (AGE, FREQUENCY, MONETARY_VALUE, RECENCY,
                                         SUMMARY_COLUMNS, clv_summary)
-from segreport.data.sample import generate_sample
+from segreport.sample import generate_sample
 from segreport.errors import ConfigError
 from segreport.kpis import predictive_clv as P
 from segreport.kpis.cards import load_cards

@@ -19,8 +19,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from segreport.cli import main
-from segreport.data.sample import generate_sample
-from segreport.report.email import BODY_HTML_LIMIT, EmailSettings, build_message
+from segreport.report.email_message import BODY_HTML_LIMIT, build_message
+from segreport.report.email_settings import EmailSettings
+from segreport.sample import generate_sample
 
 INSTALL = "run `make pdf-deps` (apt-get install chromium poppler-utils)"
 #: The 300-customer sample prints on 19 A4 pages (26 when every chart took the text's full

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from segreport.cli import main
-from segreport.data.sample import generate_sample
+from segreport.sample import generate_sample
 
 # The data: conftest.py's `tiny` (TINY_ORDERS, TINY_CUSTOMERS).
 

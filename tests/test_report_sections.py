@@ -25,7 +25,7 @@ import pytest
 from segreport import columns as C
 from segreport.cli import main
 from segreport.data.read import read_dataset
-from segreport.data.sample import generate_sample
+from segreport.sample import generate_sample
 from segreport.errors import ConfigError
 from segreport.kpis import ids
 from segreport.kpis.quarter import build_quarter, previous_facts, unit_facts, with_previous

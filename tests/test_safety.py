@@ -41,17 +41,13 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from segreport.cli import main
 from segreport.config import ReportParams, load_params
-from segreport.data.sources import check_no_password, mask_password
+from segreport.secret_params import check_no_password, mask_password
 from segreport.errors import ConfigError
 from segreport.report import publish
 from segreport.report.batch import check_folders
-from segreport.report.email import (
-    SENT_NAME,
-    EmailSettings,
-    build_message,
-    sent_record,
-    write_eml,
-)
+from segreport.report.email_message import build_message, sent_record, write_eml
+from segreport.report.email_settings import EmailSettings
+from segreport.report.names import SENT_NAME
 from segreport.report.publish import (
     META_NAME,
     new_staging_dir,
@@ -531,7 +527,7 @@ PG_URL = "postgresql+psycopg://analyst@db.internal:5432/crm"
 
 def _tiny_memory_limit(monkeypatch) -> dict:
     """A real DuckDB memory limit too small for the smallest report."""
-    monkeypatch.setattr("segreport.engine.tables.DUCKDB_MEMORY_LIMIT", "256KB")
+    monkeypatch.setattr("segreport.engine.backend.DUCKDB_MEMORY_LIMIT", "256KB")
     return {}
 
 
@@ -543,7 +539,7 @@ def _full_temp_folder(monkeypatch) -> dict:
         raise duckdb.IOException('IO Error: Could not write file "/tmp/segreport-duckdb-1/'
                                  'duckdb_temp_storage-0.tmp": No space left on device')
 
-    monkeypatch.setattr("segreport.engine.tables.materialize", materialize)
+    monkeypatch.setattr("segreport.engine.backend.materialize", materialize)
     return {}
 
 
@@ -610,7 +606,7 @@ def test_a_query_error_that_is_a_bug_is_not_dressed_up_as_an_engine_failure():
     import duckdb
     import psycopg
 
-    from segreport.engine.tables import engine_failure
+    from segreport.engine.backend import engine_failure
 
     assert engine_failure(duckdb.BinderException("Binder Error: column x not found")) is None
     assert engine_failure(psycopg.errors.UndefinedColumn("column x does not exist")) is None

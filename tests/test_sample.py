@@ -1,4 +1,4 @@
-"""Tests of the sample-data generator (segreport.data.sample), on a small size."""
+"""Tests of the sample-data generator (segreport.sample), on a small size."""
 from __future__ import annotations
 
 import io
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from segreport import columns as col
-from segreport.data.sample import BUSINESS_UNITS, SEGMENTS, generate_sample, sample_tables
+from segreport.sample import BUSINESS_UNITS, SEGMENTS, generate_sample, sample_tables
 from segreport.errors import ConfigError
 
 N = 500
@@ -356,7 +356,7 @@ def test_orders_are_sorted_by_date_and_numbered_by_date_within_each_block(blocke
 
 
 def test_ids_get_more_digits_only_when_the_size_needs_them():
-    from segreport.data import sample
+    from segreport.sample import model as sample
     assert sample._ids("O", np.array([1, 9_999_999]), 7).tolist() == ["O0000001", "O9999999"]
     with pytest.raises(ValueError):
         sample._ids("O", np.array([10_000_000]), 7)
@@ -399,7 +399,7 @@ def test_quarter_tables_count_the_customers_of_every_block(blocked):
 
 
 def test_an_interrupted_run_leaves_the_old_files_and_no_partial_ones(tmp_path, monkeypatch):
-    from segreport.data import sample
+    from segreport.sample import generate as sample
     old = generate_sample(tmp_path, n_customers=200, seed=3, fmt="csv")
     before = {name: path.read_bytes() for name, path in old.items()}
     calls = []

@@ -15,10 +15,15 @@ import pytest
 from matplotlib.figure import Figure
 
 from segreport import columns as C
-from segreport import charts_segmentation as CS
+from segreport.charts import segmentation as CS
 from segreport.data.facts import customer_facts
-from segreport.data.quarterly import (ACQUISITION_QUARTER, QUARTER, cohort_retention,
-                                      cohort_sizes, customer_quarters)
+from segreport.data.quarterly import (
+    ACQUISITION_QUARTER,
+    QUARTER,
+    cohort_retention,
+    cohort_sizes,
+    customer_quarters,
+)
 from segreport.kpis import segmentation as S
 from segreport.kpis.segmentation import clusters
 

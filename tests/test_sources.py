@@ -22,7 +22,7 @@ from segreport import columns as C
 from segreport.cli import main
 from segreport.config import load_params
 from segreport.data import read_dataset
-from segreport.data.sample import generate_sample
+from segreport.sample import generate_sample
 from segreport.errors import ConfigError, DataError
 
 ENV = "SEGREPORT_DB_PASSWORD"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from segreport.data.read import Dataset, QualityNote
+from segreport.data.dataset import Dataset, QualityNote
 
 MARKER = "validated.json"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import pandas as pd
 
 from segreport import columns as C
-from segreport.data.read import Dataset
+from segreport.data.dataset import Dataset
 from segreport.errors import ConfigError
 from segreport.period import TRAILING_YEAR_DAYS, Period
 

@@ -19,33 +19,24 @@ variable named by ``password_env`` when connecting.
 """
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import unquote_plus
 
 import pandas as pd
 
-from segreport.errors import ConfigError, DataError, clip
+from segreport.data.table_files import find_table_file, read_raw
+from segreport.errors import ConfigError, DataError
+from segreport.secret_params import (
+    DEFAULT_PASSWORD_ENV,
+    check_env_name,
+    check_no_password,
+    is_url,
+    secret_from_env,
+)
 
-DEFAULT_PASSWORD_ENV = "SEGREPORT_DB_PASSWORD"
 DUCKDB_SUFFIXES = (".duckdb", ".ddb")
 DUCKDB_SCHEME = "duckdb://"
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_PASSWORD_QUERY_KEYS = ("password", "passwd", "pwd", "sslpassword")
-# ``scheme://user:`` then everything up to the last ``@`` (SQLAlchemy reads a password there).
-_USERINFO = re.compile(r"((?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^:/@?#\s]*:)(.*)@",
-                       re.DOTALL)
-# ``scheme://`` then everything up to the last ``@``.
-_ANY_USERINFO = re.compile(r"((?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://).*@", re.DOTALL)
-# ``key=value`` with a password key, also percent-encoded; the value runs to ``;`` or ``&``,
-# or is an ODBC ``{braced}`` value.
-_PASSWORD_PAIR = re.compile(
-    r"((?:(?<![A-Za-z0-9_])|(?<=%3B)|(?<=%26)|(?<=%20))(?:" + "|".join(_PASSWORD_QUERY_KEYS)
-    + r")\s*(?:=|%3D)\s*)(\{(?:[^}]|\}\})*\}?|%7B.*?(?:%7D|$)|(?:(?!%3B|%26)[^;&])*)",
-    re.IGNORECASE | re.DOTALL)
 
 
 class Location(str):
@@ -68,84 +59,6 @@ class Location(str):
 
     def __truediv__(self, table: str) -> Location:
         return Location(f"{self} table {table}", table)
-
-
-# --- parameters ------------------------------------------------------------------------
-
-def is_url(text: str) -> bool:
-    return bool(_URL.match(str(text).strip()))
-
-
-def mask_password(text: str) -> str:
-    """Every password a connection string can carry, replaced by ``***`` (for echoing it).
-
-    Covers ``scheme://user:secret@host`` (the secret may itself hold ``@``, so it runs to
-    the last ``@``), ``?password=secret`` and the other key forms (``pwd``, ``passwd``,
-    ``sslpassword``) in a query string, an ODBC string (``PWD=secret;``, ``PWD={a;b}``)
-    or a libpq one (``password=secret``), plain or percent-encoded (``PWD%3Dsecret%3B``).
-
-    Examples
-    --------
-    >>> mask_password("postgresql://analyst:p@ss@db/crm")
-    'postgresql://analyst:***@db/crm'
-    >>> mask_password("DRIVER={X};UID=u;PWD=s3cret;")
-    'DRIVER={X};UID=u;PWD=***;'
-    """
-    text = _USERINFO.sub(r"\1***@", str(text))
-    text = re.sub(r"(;token=)[^;\s]*", r"\1***", text, flags=re.IGNORECASE)  # Spark Connect
-    return _PASSWORD_PAIR.sub(r"\1***", text)
-
-
-def check_env_name(name: str) -> str:
-    """``password_env`` must name an environment variable; never echo what was given (it
-    may be the password itself)."""
-    if not _ENV_NAME.match(str(name)):
-        raise ConfigError(
-            "parameter 'password_env': must be the NAME of an environment variable (letters, "
-            f"digits and _, e.g. {DEFAULT_PASSWORD_ENV}), not the password itself; the value "
-            "given is not shown")
-    return name
-
-
-def check_no_password(data_source: str, password_env: str = DEFAULT_PASSWORD_ENV,
-                      param: str = "data_source") -> None:
-    """Refuse a connection string that carries a password, in any form
-    :func:`mask_password` knows (also percent-encoded, e.g. in ``odbc_connect``) or that
-    SQLAlchemy finds, and a database URL that cannot be parsed (e.g. a port that is not a
-    number). The message shows the value masked, never the password.
-    """
-    text = str(data_source).strip()
-    decoded = unquote_plus(text)
-    masked = mask_password(text)
-    secret = masked != text or mask_password(decoded) != decoded
-    if not secret and is_url(text) and _url_password(text, masked, param):
-        secret, masked = True, _ANY_USERINFO.sub(r"\1***@", masked)
-    if secret:
-        raise ConfigError(
-            f"parameter '{param}': {clip(masked, 200)} contains a password; remove it (write "
-            "user@host, not user:password@host, and no password= or PWD= part) and put the "
-            f"password in the environment variable {password_env} (named by password_env), "
-            f"e.g. `export {password_env}=...` before running segreport. Parameters are "
-            "recorded in the executed notebook, so they must not hold secrets")
-
-
-def _url_password(text: str, masked: str, param: str) -> bool:
-    """True when SQLAlchemy reads a password in the URL ``text``; a :class:`ConfigError`
-    when it cannot read the URL at all (``masked`` is what the message may show)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        url = make_url(text)
-    except ArgumentError:
-        return False  # not a URL SQLAlchemy knows: opening it says why
-    except ValueError:  # e.g. int() of a port that is not a number
-        raise ConfigError(
-            f"parameter '{param}': {clip(masked, 200)} is not a valid database URL (the port, "
-            "after the host and ':', must be a number); write it as "
-            "postgresql+psycopg://user@host:5432/database") from None
-    return url.password is not None or any(
-        k.lower() in _PASSWORD_QUERY_KEYS for k in url.query)
 
 
 def absolute(data_source: str) -> str:
@@ -236,14 +149,10 @@ class FolderSource(_Source):
             raise DataError(str(self.location), "data folder not found", hint=hint)
 
     def find(self, table: str) -> Path | None:
-        from segreport.data.read import find_table_file
-
         return find_table_file(self.location, self.table_name(table))
 
     def read(self, where: Path, wanted: dict[str, str]) -> pd.DataFrame:
-        from segreport.data.read import _read_raw
-
-        return _read_raw(where, wanted)
+        return read_raw(where, wanted)
 
     def missing(self, table: str) -> DataError:
         name, folder = self.table_name(table), self.location
@@ -393,7 +302,7 @@ class SqlSource(_Source):
         from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
         from sqlalchemy.pool import NullPool
 
-        self._secret = os.environ.get(self.password_env) or None
+        self._secret = secret_from_env(self.password_env)
         url = self.url.set(password=self._secret) if self._secret else self.url
         connect_args = {}
         if self.url.get_backend_name() == "postgresql" and "connect_timeout" not in self.url.query:

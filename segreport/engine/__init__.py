@@ -3,7 +3,9 @@ one pass over the orders that yields every quarter and business unit at once.
 
 * :mod:`segreport.engine.tables` opens a source as typed Ibis tables — DuckDB (embedded)
   or Spark for a folder of files, PostgreSQL itself for a PostgreSQL URL — and runs the
-  data contract's checks as queries;
+  data contract's checks as queries (:mod:`~segreport.engine.checks`), then cleans the
+  tables (:mod:`~segreport.engine.clean`); :mod:`segreport.engine.backend` holds the
+  connections, the engine's own failures and the intermediate tables;
 * :mod:`segreport.engine.panel` builds the customer × quarter panel and the aggregates
   every KPI family needs (segment totals, survey counts, cohorts, the purchase summary);
 * :mod:`segreport.engine.spark` starts (or reuses) the Spark session of ``engine:

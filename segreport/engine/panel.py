@@ -26,7 +26,7 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.data.quarterly import quarter_label
-from segreport.engine.tables import EngineData, count_true
+from segreport.engine.backend import EngineData, count_true
 from segreport.period import TRAILING_YEAR_DAYS
 
 QUARTER = "quarter_index"

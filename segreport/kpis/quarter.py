@@ -14,7 +14,7 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.data.facts import period_facts, select_business_unit
-from segreport.data.read import Dataset
+from segreport.data.dataset import Dataset
 from segreport.errors import ConfigError
 from segreport.kpis import ids
 from segreport.kpis.base import base_kpis

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from segreport import columns as C
-from segreport.data.read import Dataset, DatasetInfo
+from segreport.data.dataset import Dataset, DatasetInfo
 from segreport.errors import ConfigError
 from segreport.kpis.segmentation.rfm import RFM_SEGMENT, RFM_SEGMENTS, rfm_scores
 from segreport.kpis.targets import check_target_names

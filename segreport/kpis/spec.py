@@ -32,8 +32,9 @@ from pydantic import (
 )
 
 from segreport import columns as C
-from segreport.errors import ConfigError, validation_problem
+from segreport.errors import ConfigError
 from segreport.kpis import ids
+from segreport.validation import validation_problem
 
 PERCENT = "%"
 UNITS = ("customers", "orders", "currency", "currency per order", "currency per new customer",

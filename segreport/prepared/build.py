@@ -15,7 +15,7 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.data.quarterly import parse_quarter
-from segreport.data.read import DatasetInfo
+from segreport.data.dataset import DatasetInfo
 from segreport.errors import ConfigError, DataError
 from segreport.kpis.quarter import COHORT_QUARTERS, COHORTS_SHOWN
 from segreport.kpis.segment_by import RFM, check_segment_by, check_targets_in
@@ -88,7 +88,7 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
         database connection), with what to do.
     """
     from segreport.engine import open_engine
-    from segreport.engine.tables import engine_failure
+    from segreport.engine.backend import engine_failure
 
     data = open_engine(data_source, columns, tables, password_env, engine, spark_master,
                        max_unknown_customer_pct=max_unknown_customer_pct)
@@ -109,7 +109,7 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
 def _prepare(folder, data, periods, business_unit, active_window_days, segment_by,
              gross_margin_pct, targets=None) -> Prepared:
     from segreport.engine import panel as P
-    from segreport.engine.tables import materialize
+    from segreport.engine.backend import materialize
     from segreport.kpis.panel import kpi_panel
 
     orders = data.tables[C.ORDERS]
@@ -189,7 +189,7 @@ def check_orders_in(data, periods: list[str], first_order, last_order) -> None:
 def _prepare_reference(folder: Path, data, periods: list[str], span: dict) -> Prepared:
     """For ``segment_by: rfm``: the checked tables, for the per-customer reference path."""
     from segreport.data.cache import write_validated
-    from segreport.data.read import Dataset
+    from segreport.data.dataset import Dataset
 
     frames = {name: t.execute() for name, t in data.tables.items()} | dict(data.small)
     for frame in frames.values():

@@ -28,7 +28,7 @@ def source_fingerprint(data_source: str | Path, **settings) -> str | None:
     """What a prepared folder depends on: the source files (name, size, modification time),
     the settings and the package's computing code. ``None`` for a database, which has no
     files to look at (it is prepared afresh each time)."""
-    from segreport.data.sources import is_url
+    from segreport.secret_params import is_url
 
     text = str(data_source)
     path = Path(text)

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from segreport.data.read import DatasetInfo
+from segreport.data.dataset import DatasetInfo
 from segreport.period import Period
 
 PANEL_FILE = "kpi_panel.parquet"

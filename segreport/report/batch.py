@@ -26,7 +26,7 @@ import segreport
 from segreport import columns as C
 from segreport import errors
 from segreport.config import ReportParams
-from segreport.data.read import DatasetInfo
+from segreport.data.dataset import DatasetInfo
 from segreport.errors import one_line
 from segreport.prepared.folder import prepared_files
 from segreport.report.kernel import (
@@ -35,6 +35,13 @@ from segreport.report.kernel import (
     drop_kernel_specs,
     kill_kernels,
 )
+from segreport.report.names import (
+    FINGERPRINT_NAME,
+    HTML_NAME,
+    INDEX_NAME,
+    KPIS_NAME,
+    NOTEBOOK_NAME,
+)
 from segreport.report.publish import (
     check_output_dir,
     check_unit_folders,
@@ -42,10 +49,6 @@ from segreport.report.publish import (
     writing_report,
 )
 from segreport.report.run import (
-    FINGERPRINT_NAME,
-    HTML_NAME,
-    KPIS_NAME,
-    NOTEBOOK_NAME,
     default_notebook,
     prepare_data,
     render_unit,
@@ -190,7 +193,7 @@ def run_batch(params: ReportParams, periods: list[str] | None = None, units: lis
               workers: int = 2, force: bool = False, notebook: Path | None = None,
               by: str = C.BUSINESS_UNIT, show_progress: bool = True) -> list[UnitResult]:
     """One report per unit (and per period), in parallel; returns one result per report."""
-    from segreport.report.email import EmailSettings
+    from segreport.report.email_settings import EmailSettings
 
     notebook = Path(notebook or default_notebook())
     periods = periods or [params.period]
@@ -280,7 +283,7 @@ def _run_batch(pool, stop, params, periods, units, workers, force, notebook, by,
     if settings is not None:
         write_unit_emails(params, [r for r in results if r.status != "failed"], say, settings)
     for period in periods:
-        with writing_report(output_dir, output_dir / period / "index.html"):
+        with writing_report(output_dir, output_dir / period / INDEX_NAME):
             write_index(output_dir / period, [r for r in results if r.period == period])
     return sorted(results, key=lambda r: (r.period, r.unit))
 
@@ -290,13 +293,9 @@ def write_unit_emails(params: ReportParams, results: list[UnitResult], say,
     """Write each report's e-mail (``segment_report.eml``) beside it, ready for
     ``segreport email`` to send. A unit with no recipients in the params file, or whose
     message cannot be made, is skipped with a message; the others are still written."""
-    from segreport.report.email import (
-        EML_NAME,
-        EmailSettings,
-        build_message,
-        recipients_key,
-        write_eml,
-    )
+    from segreport.report.email_message import build_message, write_eml
+    from segreport.report.email_settings import EmailSettings, recipients_key
+    from segreport.report.names import EML_NAME
 
     settings = settings or EmailSettings.from_dict(params.email)
     for r in results:

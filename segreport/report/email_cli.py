@@ -14,20 +14,17 @@ from pathlib import Path
 import click
 
 from segreport.config import ReportParams, load_params, parse_set
-from segreport.errors import clip, one_line
+from segreport.errors import EmailError, NotAllSent, clip, one_line
 from segreport.period import Period
-from segreport.report.email import (
-    EML_NAME,
-    NOTEBOOK_NAME,
-    EmailError,
-    EmailSettings,
-    NotAllSent,
+from segreport.report.email_message import (
     build_message,
     record_sent,
-    send_messages,
     sent_record,
     write_eml,
 )
+from segreport.report.email_settings import EmailSettings
+from segreport.report.email_smtp import send_messages
+from segreport.report.names import EML_NAME, NOTEBOOK_NAME
 from segreport.report.publish import ALL_UNITS, read_report_meta, safe_name
 
 ALL = ALL_UNITS

@@ -9,10 +9,17 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.charts import band_color
+from segreport.files import write_file_atomic
 from segreport.formatting import format_value
 from segreport.kpis import ids
 from segreport.kpis.spec import short_label
-from segreport.report.publish import write_file_atomic
+from segreport.report.names import (
+    HTML_NAME,
+    INDEX_NAME,
+    KPIS_NAME,
+    NOTEBOOK_NAME,
+    PDF_NAME,
+)
 
 HEADLINES = (ids.CUSTOMERS_END, ids.SEGMENT_GROWTH_RATE, ids.RETENTION_RATE, ids.REVENUE)
 _CELL = "padding:6px 10px;border-bottom:1px solid #e5e5e5;text-align:right"
@@ -20,7 +27,7 @@ _CELL = "padding:6px 10px;border-bottom:1px solid #e5e5e5;text-align:right"
 
 def headline_kpis(folder: Path) -> dict[str, tuple[float, str, str]]:
     """KPI → (value, unit, band) of the whole unit (segment ``All``) from ``kpis.csv``."""
-    path = folder / "kpis.csv"
+    path = folder / KPIS_NAME
     if not path.is_file():
         return {}
     kpis = pd.read_csv(path, keep_default_na=False, na_values=[""])
@@ -48,10 +55,10 @@ def index_html(period_dir: Path, results: list) -> str:
             text = format_value(value, unit, signed=k == ids.SEGMENT_GROWTH_RATE)
             style = _CELL + (f";border-left:4px solid {band_color(k, band)}" if band else "")
             cells.append(f"<td style='{style}'>{text}{' ' + band if band else ''}</td>")
-        links = " · ".join(x for x in (_link(folder, "segment_report.html", "HTML"),
-                                       _link(folder, "segment_report.pdf", "PDF"),
-                                       _link(folder, "kpis.csv", "kpis.csv"),
-                                       _link(folder, "segment_report.ipynb", "notebook")) if x)
+        links = " · ".join(x for x in (_link(folder, HTML_NAME, "HTML"),
+                                       _link(folder, PDF_NAME, "PDF"),
+                                       _link(folder, KPIS_NAME, KPIS_NAME),
+                                       _link(folder, NOTEBOOK_NAME, "notebook")) if x)
         status = r.status if r.status != "failed" else f"<b style='color:#d73027'>failed</b>: {escape(r.error[:300])}"
         rows.append(f"<tr><th style='{_CELL};text-align:left'>{escape(r.unit)}</th>{''.join(cells)}"
                     f"<td style='{_CELL};text-align:left'>{links}</td>"
@@ -72,5 +79,5 @@ def index_html(period_dir: Path, results: list) -> str:
 def write_index(period_dir: Path, results: list) -> Path:
     """Write ``index.html`` into ``period_dir`` atomically, listing every unit there."""
     period_dir.mkdir(parents=True, exist_ok=True)
-    return write_file_atomic(period_dir / "index.html",
+    return write_file_atomic(period_dir / INDEX_NAME,
                              index_html(period_dir, results).encode("utf-8"))

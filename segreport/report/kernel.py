@@ -22,9 +22,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from segreport.files import write_file_atomic
+from segreport.report.names import NOTEBOOK_NAME
 
 KERNEL_NAME = "segreport"
-NOTEBOOK_NAME = "segment_report.ipynb"
 #: The temporary kernelspec folders in use, for :func:`drop_kernel_specs`.
 _SPEC_DIRS: set[str] = set()
 
@@ -134,7 +134,7 @@ def kernels_die_on_ctrl_c() -> Iterator[None]:
 #: What every report imports first (pandas, matplotlib, seaborn, the package: ~1.5 s); a
 #: kernel started early imports them as it starts (IPython's ``exec_lines``: no history, no
 #: output), while the data is prepared.
-WARM_UP_MODULES = ("segreport.charts", "segreport.charts_segmentation", "segreport.pipeline",
+WARM_UP_MODULES = ("segreport.charts", "segreport.charts.segmentation", "segreport.pipeline",
                    "segreport.report.sections", "segreport.report.commentary",
                    "matplotlib_inline.backend_inline")
 WARM_UP = f"import {', '.join(WARM_UP_MODULES)}"

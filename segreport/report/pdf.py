@@ -107,8 +107,9 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, timeout: float = 12
             timeout)
         if not _is_pdf(part):
             raise PdfError(f"Chromium wrote no PDF for {html_path}", stderr)
-        store_entry(PDF_CACHE, f"{key}.pdf", part.read_bytes(), PDFS_KEPT)
-        os.replace(part, pdf_path)
+        printed = part.read_bytes()
+        store_entry(PDF_CACHE, f"{key}.pdf", printed, PDFS_KEPT)
+        write_file_atomic(pdf_path, printed)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(profile, ignore_errors=True)

@@ -25,19 +25,18 @@ from pathlib import Path
 from segreport.errors import ConfigError, clip
 from segreport.files import current_umask as _umask
 from segreport.files import write_file_atomic
+from segreport.report.names import INDEX_NAME, META_NAME
 
 STAGING = ".staging"
 #: The folder of the report over every unit (``business_unit`` empty).
 ALL_UNITS = "All"
-#: The unit's real name and the period, written into each report folder.
-META_NAME = ".report.json"
 #: Longest unit folder name kept as it is (a path component holds at most 255 bytes).
 MAX_FOLDER_CHARS = 60
 #: Free space ``output_dir`` must have before a report is started.
 MIN_FREE_BYTES = 100 * 1024 * 1024
 # Names a unit folder must not take: the all-units report, the batch index, a kept
 # notebook of a failed unit, and what looks like a hashed name.
-_RESERVED = {ALL_UNITS.casefold(), "index.html"}
+_RESERVED = {ALL_UNITS.casefold(), INDEX_NAME}
 _HASHED = re.compile(r"-[0-9a-f]{8}$")
 
 

@@ -23,11 +23,17 @@ from segreport.prepared.folder import Prepared
 from segreport.report.kernel import (
     FIT,
     NO_FIT,
-    NOTEBOOK_NAME,
     ReusedKernel,
     default_notebook,
     kernels_die_on_ctrl_c,
     project_kernel,
+)
+from segreport.report.names import (
+    FINGERPRINT_NAME,
+    HTML_NAME,
+    KPIS_NAME,
+    NOTEBOOK_NAME,
+    PDF_NAME,
 )
 from segreport.report.publish import (
     check_output_dir,
@@ -43,10 +49,6 @@ from segreport.report.publish import (
 )
 from segreport.report.render import render_html
 
-HTML_NAME = "segment_report.html"
-PDF_NAME = "segment_report.pdf"
-KPIS_NAME = "kpis.csv"
-FINGERPRINT_NAME = ".inputs.sha256"
 STAGES = ("reading and checking the data", "running the notebook", "rendering HTML and PDF",
           "publishing")
 

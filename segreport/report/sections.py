@@ -17,7 +17,7 @@ from IPython.display import HTML
 
 from segreport import columns as C
 from segreport.charts import BAD, GOOD, TEXT, band_color, sparkline_png
-from segreport.data.read import UNKNOWN_CUSTOMERS_PREFIX, Dataset
+from segreport.data.dataset import UNKNOWN_CUSTOMERS_PREFIX, Dataset
 from segreport.formatting import format_change, format_value
 from segreport.kpis import ids
 from segreport.kpis.context import (
@@ -42,6 +42,7 @@ from segreport.kpis.spec import (
 from segreport.narrative import decisions, narrative
 from segreport.palette import ALL_COLOR, segment_colors
 from segreport.period import Period
+from segreport.report.names import KPI_HISTORY_NAME
 from segreport.segments import all_last
 
 SCORECARD_KPIS = (ids.CUSTOMERS_START, ids.CUSTOMERS_END, ids.NEW_CUSTOMERS,
@@ -285,7 +286,7 @@ def cluster_summary(q) -> HTML:
 
 def migration_section(q):
     """The RFM migration heatmap, or why there is none."""
-    from segreport.charts_segmentation import migration_heatmap
+    from segreport.charts.segmentation import migration_heatmap
 
     if q.prev_facts is None:
         return HTML(_box("No previous quarter in the data, so no migration to show."))
@@ -621,10 +622,6 @@ def definitions(kpis: pd.DataFrame) -> HTML:
         parts.append("<div style='font-size:12.5px;margin:0 0 14px;break-inside:avoid'>"
                      + "<br>".join(rows) + "</div>")
     return HTML("".join(parts))
-
-
-KPI_HISTORY_NAME = "kpi_history.csv"
-"""Beside ``kpis.csv``: the same columns plus ``quarter``, for every quarter the report shows."""
 
 
 def kpis_for_csv(kpis: pd.DataFrame, period: str, business_unit: str) -> pd.DataFrame:
