@@ -8,8 +8,8 @@ from segreport.segments import sorted_segments
 
 ALL_COLOR = "#4d4d4d"
 """``All`` (the whole unit): dark grey."""
-PALETTE = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#fbafe4",
-           "#949494", "#ece133", "#56b4e9")
+PALETTE = ["#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#fbafe4",
+           "#949494", "#ece133", "#56b4e9"]
 """seaborn's ``colorblind`` palette (10 colours), written out so that the prepared data
 needs no plotting library."""
 
