@@ -61,8 +61,9 @@ report: $(VENV)/.installed $(SAMPLE) pdf-deps
 batch: $(VENV)/.installed $(SAMPLE) pdf-deps
 	$(BIN)/segreport batch --params $(PARAMS)
 
-# Imports point only down the layers of pyproject.toml's [tool.importlinter] contracts.
+# Lint and import order (ruff), then the layers' import contracts (import-linter).
 lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
 test: lint pdf-deps db-deps spark-deps

@@ -25,9 +25,9 @@ from segreport import columns as C  # noqa: E402
 from segreport.data import read_dataset  # noqa: E402
 from segreport.data.facts import customer_facts  # noqa: E402
 from segreport.data.quarterly import cohort_retention, customer_quarters  # noqa: E402
-from segreport.sample import generate_sample  # noqa: E402
 from segreport.kpis.segmentation import behaviour_clusters, rfm_scores  # noqa: E402
 from segreport.period import Period  # noqa: E402
+from segreport.sample import generate_sample  # noqa: E402
 
 
 def _time(label: str, repeat: int, fn):

@@ -3,8 +3,8 @@ bands.
 
 Each segment's paragraph leads with what moved most (on last quarter or on the same
 quarter a year earlier), then what needs a decision (a change for the worse, a missed
-target), then the customer flow, revenue, value and NPS. The whole unit's paragraph first says which segments drove its
-change in revenue and in active customers. The band advice ("reevaluate customer
+target), then the customer flow, revenue, value and NPS. The whole unit's paragraph first
+says which segments drove its change in revenue and in active customers. The band advice ("reevaluate customer
 segmentation strategies") is said once, naming every segment it applies to
 (:func:`decisions`), not repeated per segment.
 
@@ -82,9 +82,10 @@ def growth_sentence(kpis: pd.DataFrame, segment: str) -> str:
                 f"churn rates are not defined; {int(end):,} were active at its end "
                 f"({int(new):,} acquired during the quarter).")
     band = _band(kpis, ids.SEGMENT_GROWTH_RATE, segment)
-    return (f"{band.capitalize()} growth ({format_value(growth, '%', signed=True)}): active customers went from "
-            f"{int(start):,} to {int(end):,}, with {int(new):,} new customers while "
-            f"{churn:.1f}% of the starting base lapsed (retention {retention:.1f}%).")
+    return (f"{band.capitalize()} growth ({format_value(growth, '%', signed=True)}): "
+            f"active customers went from {int(start):,} to {int(end):,}, "
+            f"with {int(new):,} new customers while {churn:.1f}% of the starting base lapsed "
+            f"(retention {retention:.1f}%).")
 
 
 def revenue_sentence(kpis: pd.DataFrame, segment: str) -> str:
@@ -92,7 +93,8 @@ def revenue_sentence(kpis: pd.DataFrame, segment: str) -> str:
     share = _value(kpis, ids.SALES_CONTRIBUTION, segment)
     aov = _value(kpis, ids.AVERAGE_ORDER_VALUE, segment)
     return (f"Net revenue was {revenue:,.0f}"
-            + ("" if math.isnan(share) or segment == C.ALL_SEGMENTS else f", {share:.1f}% of the unit's sales")
+            + ("" if math.isnan(share) or segment == C.ALL_SEGMENTS
+               else f", {share:.1f}% of the unit's sales")
             + ("" if math.isnan(aov) else f", at {aov:,.2f} per order") + ".")
 
 

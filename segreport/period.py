@@ -42,7 +42,7 @@ class Period:
     quarter: int
 
     @classmethod
-    def parse(cls, text: object, where: str = "period") -> "Period":
+    def parse(cls, text: object, where: str = "period") -> Period:
         match = _QUARTER.match(str(text).strip()) if text is not None else None
         prefix = f"{where}: " if where else ""
         if not match:
@@ -81,11 +81,11 @@ class Period:
         return quarter_number(self.year, self.quarter)
 
     @classmethod
-    def from_index(cls, index: int) -> "Period":
+    def from_index(cls, index: int) -> Period:
         """The quarter ``index`` quarters after 1970Q1 (the inverse of :attr:`index`)."""
         return cls(EPOCH_YEAR + index // 4, index % 4 + 1)
 
-    def shifted(self, quarters: int) -> "Period":
+    def shifted(self, quarters: int) -> Period:
         """The quarter ``quarters`` quarters later (earlier when negative).
 
         >>> Period.parse("2026Q3").shifted(-8).label
@@ -93,10 +93,10 @@ class Period:
         """
         return Period.from_index(self.index + quarters)
 
-    def next(self) -> "Period":
+    def next(self) -> Period:
         return self.shifted(1)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return self.shifted(-1)
 
     def __str__(self) -> str:

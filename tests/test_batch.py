@@ -29,7 +29,8 @@ def sample(tmp_path_factory) -> Path:
 
 def params_file(tmp_path: Path, data: Path, extra: str = "") -> Path:
     path = tmp_path / "params.yaml"
-    path.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {tmp_path / 'out'}\npredictive_clv: false\n{extra}")
+    path.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {tmp_path / 'out'}\n"
+                    f"predictive_clv: false\n{extra}")
     return path
 
 
@@ -132,7 +133,8 @@ def test_a_killed_batch_leaves_no_half_written_report(tmp_path, sample):
     # the next run clears what the killed one left in the hidden staging folder
     assert batch(tmp_path, sample) == 0
     staging = tmp_path / "out" / ".staging"
-    assert not staging.exists() or not any(staging.iterdir()), [(p, sorted(p.rglob("*"))[:5]) for p in staging.iterdir()]
+    assert not staging.exists() or not any(staging.iterdir()), [
+        (p, sorted(p.rglob("*"))[:5]) for p in staging.iterdir()]
 
 
 def test_secret_in_environment_reaches_no_output_file(tmp_path, sample, monkeypatch):

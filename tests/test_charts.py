@@ -286,7 +286,8 @@ def test_migration_and_cohorts_are_the_one_annotated_heatmap(monkeypatch):
     assert title(migration) == "Segment migration" and migration.get_ylabel() == "previous period"
     assert yticks(cohorts) == ["2026Q1 (1,200)", "2026Q2 (8)"]
     assert title(cohorts) == "Cohort retention"
-    assert cohorts.get_xlabel() == "quarters since acquisition" and cohorts.get_ylabel() == "acquisition quarter"
+    assert cohorts.get_xlabel() == "quarters since acquisition"
+    assert cohorts.get_ylabel() == "acquisition quarter"
 
 
 # --- chrome -------------------------------------------------------------------------------

@@ -16,12 +16,12 @@ import pytest
 
 from segreport import columns as C
 from segreport.data.read import read_dataset
-from segreport.sample import generate_sample
 from segreport.engine import open_engine
 from segreport.kpis.quarter import build_quarter
 from segreport.pipeline import load_quarter
 from segreport.prepared.build import prepare
 from segreport.prepared.folder import PANEL_FILE
+from segreport.sample import generate_sample
 
 PERIOD = "2026Q3"
 NUMBERS = [C.VALUE, C.NUMERATOR, C.DENOMINATOR, C.CI_LOW, C.CI_HIGH, C.PREVIOUS_VALUE]

@@ -19,7 +19,6 @@ import pytest
 from segreport import columns as C
 from segreport.config import ReportParams, load_params
 from segreport.data.read import read_dataset
-from segreport.sample import generate_sample
 from segreport.engine import open_engine
 from segreport.errors import ConfigError, DataError
 from segreport.prepared.build import prepare
@@ -30,6 +29,7 @@ from segreport.prepared.folder import (
     facts_file,
     purchases_file,
 )
+from segreport.sample import generate_sample
 
 PERIOD = "2026Q3"
 ENV = "SEGREPORT_DB_PASSWORD"
@@ -254,7 +254,8 @@ def test_spark_is_not_an_engine_for_a_database(sample, password):
 @pytest.mark.parametrize("mode", ["transactions"], indirect=True)
 def test_spark_reads_and_checks_a_folder_itself(sample, spark):
     folder, _ = sample
-    views = lambda: {t.name for t in spark.catalog.listTables()}
+    def views():
+        return {t.name for t in spark.catalog.listTables()}
     before = views()
     data = open_engine(folder, engine="pyspark", spark_master="local[2]")
     try:

@@ -15,9 +15,14 @@ import pandas as pd
 import pytest
 
 from segreport import columns as C
-from segreport.data.facts import (FACT_COLUMNS, check_period_in_data, customer_facts,
-                                  period_facts, select_business_unit)
 from segreport.data.dataset import Dataset
+from segreport.data.facts import (
+    FACT_COLUMNS,
+    check_period_in_data,
+    customer_facts,
+    period_facts,
+    select_business_unit,
+)
 from segreport.data.read import read_dataset
 from segreport.errors import ConfigError
 from segreport.period import Period

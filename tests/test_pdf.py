@@ -129,7 +129,8 @@ def tiny_report(tmp_path_factory) -> Path:
     (data / "orders.csv").write_text(ORDERS)
     (data / "customers.csv").write_text(CUSTOMERS)
     params = root / "params.yaml"
-    params.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {root / 'out'}\npredictive_clv: false\n")
+    params.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {root / 'out'}\n"
+                      "predictive_clv: false\n")
     assert main(["run", "--params", str(params)]) == 0
     return root / "out" / "2026Q3" / "All" / "segment_report.html"
 

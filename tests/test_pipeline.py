@@ -7,10 +7,10 @@ import os
 import pandas as pd
 import pytest
 
-from segreport.sample import generate_sample
 from segreport.errors import ConfigError, DataError
 from segreport.prepared.cached import cache_root, prepare_cached
 from segreport.prepared.folder import INFO_FILE, PANEL_FILE
+from segreport.sample import generate_sample
 
 
 @pytest.fixture

@@ -28,12 +28,11 @@ import yaml
 from segreport import columns as C
 from segreport.data.facts import select_business_unit
 from segreport.data.read import read_dataset
-from segreport.data.rfm_summary import (AGE, FREQUENCY, MONETARY_VALUE, RECENCY,
-                                        SUMMARY_COLUMNS, clv_summary)
-from segreport.sample import generate_sample
+from segreport.data.rfm_summary import AGE, FREQUENCY, MONETARY_VALUE, RECENCY, SUMMARY_COLUMNS, clv_summary
 from segreport.errors import ConfigError
 from segreport.kpis import predictive_clv as P
 from segreport.kpis.cards import load_cards
+from segreport.sample import generate_sample
 
 DATA = Path(__file__).parent / "data"
 VERSION = metadata.version("pymc-marketing")

@@ -17,7 +17,8 @@ from segreport.sample import generate_sample
 
 def run(tmp_path: Path, data: Path, *extra: str) -> int:
     params = tmp_path / "params.yaml"
-    params.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {tmp_path / 'out'}\npredictive_clv: false\n")
+    params.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {tmp_path / 'out'}\n"
+                      "predictive_clv: false\n")
     return main(["run", "--params", str(params), *extra])
 
 

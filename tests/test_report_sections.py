@@ -25,7 +25,6 @@ import pytest
 from segreport import columns as C
 from segreport.cli import main
 from segreport.data.read import read_dataset
-from segreport.sample import generate_sample
 from segreport.errors import ConfigError
 from segreport.kpis import ids
 from segreport.kpis.quarter import build_quarter, previous_facts, unit_facts, with_previous
@@ -33,6 +32,7 @@ from segreport.kpis.segment_by import NO_RECENT_ORDER, resegment
 from segreport.kpis.segmentation import RFM_SEGMENTS
 from segreport.period import Period
 from segreport.report import sections
+from segreport.sample import generate_sample
 
 PERIOD = "2026Q3"
 OPTIONAL = (C.MARKETING_SPEND, C.SURVEYS, C.MARKET_SIZE, C.SEGMENTATION_COSTS)
@@ -283,7 +283,7 @@ def test_a_removed_table_leaves_the_kpis_of_the_other_tables_as_they_were(one_ta
     pd.testing.assert_frame_equal(got.astype(float), want.sort_index().astype(float))
 
 
-# --------------------------------------------------------------------------- notebook: all optional tables removed
+# ---------------------------------------------------------- notebook: all optional tables removed
 
 
 def test_without_any_optional_table_the_report_renders(none_run):
@@ -354,7 +354,7 @@ def test_without_any_optional_table_their_kpis_are_absent_or_empty(none_run):
     assert len(kpis.query("kpi == 'clv'")) > 0
 
 
-# --------------------------------------------------------------------------- notebook: marketing_spend removed
+# ---------------------------------------------------------- notebook: marketing_spend removed
 
 
 def test_without_marketing_spend_the_report_renders_and_names_the_table(spend_run):

@@ -41,7 +41,6 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from segreport.cli import main
 from segreport.config import ReportParams, load_params
-from segreport.secret_params import check_no_password, mask_password
 from segreport.errors import ConfigError
 from segreport.report import publish
 from segreport.report.batch import check_folders
@@ -55,6 +54,7 @@ from segreport.report.publish import (
     unit_folder,
     write_report_meta,
 )
+from segreport.secret_params import check_no_password, mask_password
 
 PERIOD = "2026Q3"
 #: Units whose names collide once made path-safe, one named like the all-units report,

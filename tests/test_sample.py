@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from segreport import columns as col
-from segreport.sample import BUSINESS_UNITS, SEGMENTS, generate_sample, sample_tables
 from segreport.errors import ConfigError
+from segreport.sample import BUSINESS_UNITS, SEGMENTS, generate_sample, sample_tables
 
 N = 500
 START, END = "2022-01-01", "2026-09-30"

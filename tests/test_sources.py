@@ -22,8 +22,8 @@ from segreport import columns as C
 from segreport.cli import main
 from segreport.config import load_params
 from segreport.data import read_dataset
-from segreport.sample import generate_sample
 from segreport.errors import ConfigError, DataError
+from segreport.sample import generate_sample
 
 ENV = "SEGREPORT_DB_PASSWORD"
 # The user's own names: tables in schemas, some columns renamed (spaces, capitals).
@@ -59,7 +59,8 @@ def assert_same_dataset(got, expected, absent=()):
     assert set(got.tables) == set(expected.tables) - set(absent)
     for name, frame in got.tables.items():
         pd.testing.assert_frame_equal(frame, expected.tables[name], obj=name)
-    strip = lambda ds: [(q.table, q.rows_read, q.rows_dropped, q.note) for q in ds.quality]
+    def strip(ds):
+        return [(q.table, q.rows_read, q.rows_dropped, q.note) for q in ds.quality]
     assert strip(got) == [q for q in strip(expected) if q[0] not in absent]
 
 
@@ -329,8 +330,8 @@ def test_postgres_tables_are_checked_in_the_database_under_the_users_names(postg
     try:
         assert data.backend == "postgres" and data.checked_in_engine
         assert str(data.info.files[C.ORDERS]) == f"{postgres.url} table sales.orders"
-        strip = lambda notes: [(q.table, q.rows_read, q.rows_dropped, q.note)
-                               for q in notes]
+        def strip(notes):
+            return [(q.table, q.rows_read, q.rows_dropped, q.note) for q in notes]
         assert strip(data.info.quality) == [n for n in strip(from_csv.quality)
                                             if n[0] != C.SEGMENTATION_COSTS]
         assert data.info.quality[0].file == "sales.orders"  # as the reader names it

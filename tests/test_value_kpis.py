@@ -27,17 +27,16 @@ so, per segment (|S|, |E|, kept = |S ∩ E|, new = |N|, margin, margin of the ne
 from __future__ import annotations
 
 import math
+from importlib.resources import files
 
 import pandas as pd
 import pytest
-
-from segreport.kpis.cards import band_for
 import yaml
-from importlib.resources import files
 
 from segreport import columns as C
 from segreport.data.facts import FACT_COLUMNS
 from segreport.kpis import value as V
+from segreport.kpis.cards import band_for
 
 PERIOD = "2026Q3"
 PREVIOUS = "2026Q2"

@@ -110,9 +110,10 @@ def customer_base(data: EngineData, segment_by: str = C.SEGMENT) -> ir.Table:
 def _in_bucket(date: ir.TimestampValue, window: Window) -> list[ir.BooleanValue]:
     """Per bucket ``k``, whether ``date`` falls in it: bucket 0 holds any date before the
     window, bucket ``k`` the window's ``k``-th quarter (1 = ``window.first``), and a date
-    after the window is in none. Written as comparisons with the quarters' boundaries: a database evaluates each aggregate's filter on its own
-    (PostgreSQL does not share a computed bucket between them), and comparing two
-    timestamps is far cheaper than extracting a quarter."""
+    after the window is in none. Written as comparisons with the quarters' boundaries: a
+    database evaluates each aggregate's filter on its own (PostgreSQL does not share a
+    computed bucket between them), and comparing two timestamps is far cheaper than
+    extracting a quarter."""
     bounds = quarter_bounds(window.first, window.last)
     starts = [ibis.literal(t.to_pydatetime()) for t in bounds[START]]
     end = ibis.literal(bounds[END].iloc[-1].to_pydatetime())

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from segreport import columns as C
-from segreport.data.facts import period_facts, select_business_unit
 from segreport.data.dataset import Dataset
+from segreport.data.facts import period_facts, select_business_unit
 from segreport.errors import ConfigError
 from segreport.kpis import ids
 from segreport.kpis.base import base_kpis
@@ -69,8 +69,10 @@ def with_previous(kpis: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataF
     return out
 
 
-def quarter_kpis(dataset: Dataset, period: Period, business_unit: str = "", active_window_days: int = 365,
-                 segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+def quarter_kpis(dataset: Dataset, period: Period, business_unit: str = "",
+                 active_window_days: int = 365, segment_by: str = C.SEGMENT,
+                 gross_margin_pct: float = 30.0
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """The facts, the KPIs (with last quarter's values beside) and last quarter's facts."""
     facts = unit_facts(dataset, period, business_unit, active_window_days, segment_by)
     prev_facts = previous_facts(dataset, period, business_unit, active_window_days, segment_by)

@@ -56,7 +56,8 @@ def resegment(facts: pd.DataFrame, dataset: Dataset, segment_by: str, end: pd.Ti
         out[C.SEGMENT] = names.reindex(out.index).fillna(NO_RECENT_ORDER)
     else:
         values = dataset.customers.set_index(C.CUSTOMER_ID)[segment_by]
-        out[C.SEGMENT] = values.reindex(out.index).astype(object).where(lambda v: v.notna(), C.UNASSIGNED).astype(str)
+        out[C.SEGMENT] = (values.reindex(out.index).astype(object)
+                          .where(lambda v: v.notna(), C.UNASSIGNED).astype(str))
     return out
 
 

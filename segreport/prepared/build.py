@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from segreport import columns as C
-from segreport.data.quarterly import parse_quarter
 from segreport.data.dataset import DatasetInfo
+from segreport.data.quarterly import parse_quarter
 from segreport.errors import ConfigError, DataError
 from segreport.kpis.quarter import COHORT_QUARTERS, COHORTS_SHOWN
 from segreport.kpis.segment_by import RFM, check_segment_by, check_targets_in

@@ -79,7 +79,7 @@ def behaviour_file(period: str, business_unit: str) -> str:
 
 
 def prepared_files(folder: str | Path) -> list[Path]:
-    """The files :func:`segreport.prepared.build.prepare` wrote to ``folder`` (not what reports kept there since:
-    it is derived from them), sorted."""
+    """The files :func:`segreport.prepared.build.prepare` wrote to ``folder`` (not what
+    reports kept there since: it is derived from them), sorted."""
     return sorted(p for p in Path(folder).rglob("*")
                   if p.is_file() and not p.name.startswith((_KEPT, ".")))

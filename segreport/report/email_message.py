@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from html import escape
@@ -98,7 +98,7 @@ def build_message(report_dir: str | Path, settings: EmailSettings, period: str,
     msg["To"] = ", ".join(to)
     if settings.cc:
         msg["Cc"] = ", ".join(settings.cc)
-    msg["Date"] = format_datetime(datetime.now(timezone.utc))
+    msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain=domain)
     msg.set_content(html_to_text("".join(f"<div>{f}</div>" for f in summary.fragments)
                                  + f"<p>{footer}</p>"),
@@ -127,7 +127,7 @@ def record_sent(folder: str | Path, msg: EmailMessage, refused: Mapping[str, Any
     """Note in the report folder (:data:`SENT_NAME`) that its message was sent: when, the
     Message-ID, subject and recipients, and any the server refused. No secret."""
     record = {
-        "sent_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "sent_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "message_id": str(msg["Message-ID"]), "subject": str(msg["Subject"]),
         "to": [a.addr_spec for a in msg["To"].addresses],
         "cc": [a.addr_spec for a in msg["Cc"].addresses] if msg["Cc"] else [],

@@ -150,7 +150,7 @@ class EmailSettings(BaseModel):
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any] | None, where: str = "params file",
-                  set_keys: Collection[str] = ()) -> "EmailSettings":
+                  set_keys: Collection[str] = ()) -> EmailSettings:
         """Validate the ``email:`` section; problems raise one :class:`ConfigError`.
 
         ``where`` names the params file in messages; keys in ``set_keys`` came from

@@ -59,7 +59,8 @@ def index_html(period_dir: Path, results: list) -> str:
                                        _link(folder, PDF_NAME, "PDF"),
                                        _link(folder, KPIS_NAME, KPIS_NAME),
                                        _link(folder, NOTEBOOK_NAME, "notebook")) if x)
-        status = r.status if r.status != "failed" else f"<b style='color:#d73027'>failed</b>: {escape(r.error[:300])}"
+        status = (r.status if r.status != "failed"
+                  else f"<b style='color:#d73027'>failed</b>: {escape(r.error[:300])}")
         rows.append(f"<tr><th style='{_CELL};text-align:left'>{escape(r.unit)}</th>{''.join(cells)}"
                     f"<td style='{_CELL};text-align:left'>{links}</td>"
                     f"<td style='{_CELL};text-align:left;font-size:12px'>{status}</td></tr>")

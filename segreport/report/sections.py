@@ -373,7 +373,8 @@ def _spark_cell(values: pd.Series | None, color: str) -> str:
     if values is None or values.notna().sum() < 2:
         return f"<td style='{_BCELL};color:#999'>—</td>"
     data = base64.b64encode(sparkline_png(values, color, SPARK_WIDTH, SPARK_HEIGHT)).decode("ascii")
-    return (f"<td style='padding:2px 4px;border-bottom:1px solid #e5e5e5'><img src='data:image/png;base64,{data}' "
+    return (f"<td style='padding:2px 4px;border-bottom:1px solid #e5e5e5'>"
+            f"<img src='data:image/png;base64,{data}' "
             f"width='{SPARK_WIDTH}' height='{SPARK_HEIGHT}' alt='' class='{SPARK_CLASS}' "
             f"style='display:block;border:0'></td>")
 

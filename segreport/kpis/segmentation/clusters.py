@@ -166,7 +166,7 @@ def _group_names(centres: np.ndarray, profile: pd.DataFrame) -> list[str]:
         for i in same:
             names[i] = f"{name} ({_qualifier(profile.iloc[i], dim)})"
     seen: dict[str, int] = {}
-    for i, name in enumerate(names):
+    for name in names:
         seen[name] = seen.get(name, 0) + 1
     return [f"{n} (group {i + 1})" if seen[n] > 1 else n for i, n in enumerate(names)]
 
