@@ -20,6 +20,11 @@ Prints, for the data folder (the 1M-order sample by default):
 
 ``--scale DIR`` adds a full report (empty caches) on each further data folder, e.g. the
 10M- and 100M-order samples (``segreport sample --customers 500000 --out DIR``).
+
+``--baseline DIR`` runs the three reports of (2) a second time with the code of another
+checkout (``git worktree add DIR <commit>``; its package is put first on ``PYTHONPATH``,
+notebook included) before this checkout's, and prints this code's time as a
+ratio of the baseline's: a change that should not cost speed is checked in one run.
 """
 from __future__ import annotations
 
@@ -70,6 +75,26 @@ def trivial_notebook(tmp: Path) -> float:
     subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html",
                     str(tmp / "trivial.out.ipynb")], check=True, capture_output=True)
     return time.perf_counter() - started
+
+
+def with_code(env: dict, code: Path | None) -> dict:
+    """``env`` running the ``segreport`` package of checkout ``code`` (this one: ``None``)."""
+    if code is None:
+        return env
+    return env | {"PYTHONPATH": os.pathsep.join(filter(None, [str(code.resolve()),
+                                                               env.get("PYTHONPATH")]))}
+
+
+def three_reports(data: Path, tmp: Path, name: str, code: Path | None = None) -> list[tuple]:
+    """Seconds and peak GB of a report with empty caches, its re-run, and a report after one
+    order amount was edited, with the code of ``code``."""
+    env = with_code(fresh_env(tmp, name), code)
+    edited = tmp / "edited"
+    if not edited.exists():
+        edited_copy(data, edited)
+    return [run_report(data, tmp / f"out-{name}", env),
+            run_report(data, tmp / f"out-{name}", env),
+            run_report(edited, tmp / f"out-{name}", env)]
 
 
 def run_report(data: Path, out: Path, env: dict, unit: str = "") -> tuple[float, float]:
@@ -189,6 +214,8 @@ def main() -> None:
     parser.add_argument("--skip-batch", action="store_true")
     parser.add_argument("--skip-facts", action="store_true")
     parser.add_argument("--only-facts", action="store_true")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="a checkout of other code to compare the three reports with")
     args = parser.parse_args()
     data = args.data.resolve()
     rows = pq.ParquetFile(data / "orders.parquet").metadata.num_rows
@@ -199,15 +226,19 @@ def main() -> None:
         tmp = Path(tmp_name)
         trivial = trivial_notebook(tmp)
         print(f"trivial notebook (papermill CLI + nbconvert CLI): {trivial:6.1f} s")
-        env = fresh_env(tmp, "main")
-        cold, cold_mem = run_report(data, tmp / "out", env)
-        again, again_mem = run_report(data, tmp / "out", env)
-        changed, changed_mem = run_report(edited_copy(data, tmp / "edited"), tmp / "out", env)
-        for label, secs, mem in (("full report, empty caches", cold, cold_mem),
-                                 ("full report, re-run, data unchanged", again, again_mem),
-                                 ("full report, one order amount edited", changed, changed_mem)):
+        labels = ("full report, empty caches", "full report, re-run, data unchanged",
+                  "full report, one order amount edited")
+        if args.baseline is not None:
+            base = three_reports(data, tmp, "baseline", args.baseline)
+        reports = three_reports(data, tmp, "main")
+        (cold, _), _, _ = reports
+        for label, (secs, mem) in zip(labels, reports):
             print(f"{label:40s} {secs:6.1f} s  {secs / trivial:5.1f}x trivial  "
                   f"peak {mem:.2f} GB")
+        if args.baseline is not None:
+            for label, (secs, _), (was, was_mem) in zip(labels, reports, base):
+                print(f"  baseline {label:31s} {was:6.1f} s  peak {was_mem:.2f} GB  "
+                      f"-> this code {secs / was:.2f}x its time")
         for folder in args.scale:
             folder = folder.resolve()
             n = pq.ParquetFile(folder / "orders.parquet").metadata.num_rows
