@@ -26,16 +26,6 @@ totals), :mod:`~segreport.kpis.value.rows` (one formula per KPI),
 :mod:`~segreport.kpis.value.assemble` (the tidy frames); this module re-exports their
 public names.
 """
-from segreport.kpis.ids import (
-    CAC,
-    CAC_PAYBACK_MONTHS,
-    CLV,
-    CLV_GROWTH,
-    MARKET_SHARE,
-    RETENTION_COST,
-    SEGMENTATION_EFFICIENCY,
-    VALUE_KPIS,
-)
 from segreport.kpis.value.assemble import (
     clv_growth_from_clv,
     clv_growth_kpis,
@@ -52,8 +42,16 @@ from segreport.kpis.value.assemble import (
 )
 from segreport.kpis.value.period_tables import missing_inputs, period_rows
 from segreport.kpis.value.rows import (
+    CAC,
+    CAC_PAYBACK_MONTHS,
+    CLV,
+    CLV_GROWTH,
+    MARKET_SHARE,
     MONTHS_PER_PERIOD,
+    RETENTION_COST,
+    SEGMENTATION_EFFICIENCY,
     UNITS,
+    VALUE_KPIS,
     cac_payback_row,
     cac_row,
     clv_growth_row,

@@ -9,22 +9,14 @@ from collections.abc import Sequence
 import pandas as pd
 
 from segreport import columns as C
+from segreport.kpis import ids
 from segreport.kpis.frame import kpi_row, proportion_row
-from segreport.kpis.ids import (
-    BRAND_EQUITY_INDEX,
-    CSAT,
-    CSI,
-    CUSTOMER_INSIGHT_PENETRATION,
-    NPS,
-    NPS_CHANGE,
-    VOICE_KPIS,
-)
 from segreport.kpis.spec import units
 from segreport.kpis.stats import Z95, is_small
 from segreport.kpis.voice.responses import survey_counts
 from segreport.kpis.voice.scores import nps_change_interval, nps_interval, nps_value, rescale_1_to_5
 
-UNITS = units(VOICE_KPIS)
+UNITS = units(ids.VOICE_KPIS)
 """The unit of each voice KPI, as written in the ``unit`` column (from its spec)."""
 
 AWARENESS = "awareness"
@@ -54,7 +46,7 @@ def csat_row(segment: str, responses: pd.DataFrame) -> dict:
 
 def csat_row_from_counts(segment: str, counts) -> dict:
     """:func:`csat_row` from :func:`survey_counts`."""
-    return proportion_row(CSAT, segment, int(counts["satisfied"]), int(counts["csat_n"]),
+    return proportion_row(ids.CSAT, segment, int(counts["satisfied"]), int(counts["csat_n"]),
                           when_zero="no survey responses with a CSAT score in the period")
 
 
@@ -69,7 +61,7 @@ def csi_row_from_counts(segment: str, counts) -> dict:
     from the sample variance (sum of squares − sum² / n) / (n − 1)."""
     n = int(counts["csat_n"])
     if n == 0:
-        return empty_row(CSI, segment,
+        return empty_row(ids.CSI, segment,
                       "no survey responses with a CSAT score in the period", denominator=0)
     mean = counts["csat_sum"] / n
     low = high = math.nan
@@ -77,8 +69,8 @@ def csi_row_from_counts(segment: str, counts) -> dict:
         var = max(0.0, (counts["csat_sumsq"] - counts["csat_sum"] ** 2 / n) / (n - 1))
         half = Z95 * math.sqrt(var / n)
         low, high = max(0.0, rescale_1_to_5(mean - half)), min(100.0, rescale_1_to_5(mean + half))
-    return kpi_row(CSI, segment, rescale_1_to_5(mean), UNITS[CSI], denominator=n, ci_low=low,
-                   ci_high=high, small_sample=is_small(n))
+    return kpi_row(ids.CSI, segment, rescale_1_to_5(mean), UNITS[ids.CSI], denominator=n,
+                   ci_low=low, ci_high=high, small_sample=is_small(n))
 
 
 def nps_row(segment: str, responses: pd.DataFrame) -> dict:
@@ -91,9 +83,9 @@ def nps_row_from_counts(segment: str, counts) -> dict:
     """:func:`nps_row` from :func:`survey_counts`."""
     promoters, detractors, n = nps_triple(counts)
     if n == 0:
-        return empty_row(NPS, segment, _NO_RESPONSES, denominator=0)
+        return empty_row(ids.NPS, segment, _NO_RESPONSES, denominator=0)
     low, high = nps_interval(promoters, detractors, n)
-    return kpi_row(NPS, segment, nps_value(promoters, detractors, n), UNITS[NPS],
+    return kpi_row(ids.NPS, segment, nps_value(promoters, detractors, n), UNITS[ids.NPS],
                    numerator=promoters - detractors, denominator=n, ci_low=low, ci_high=high,
                    small_sample=is_small(n))
 
@@ -110,10 +102,11 @@ def nps_change_row_from_counts(segment: str, current, previous) -> dict:
     if now[2] == 0 or before[2] == 0:
         where = ("either period" if now[2] == before[2] == 0
                  else "the period" if now[2] == 0 else "the previous period")
-        return empty_row(NPS_CHANGE, segment, f"no survey responses in {where}")
+        return empty_row(ids.NPS_CHANGE, segment, f"no survey responses in {where}")
     low, high = nps_change_interval(now, before)
-    return kpi_row(NPS_CHANGE, segment, nps_value(*now) - nps_value(*before), UNITS[NPS_CHANGE],
-                   ci_low=low, ci_high=high, small_sample=is_small(now[2]) or is_small(before[2]))
+    return kpi_row(ids.NPS_CHANGE, segment, nps_value(*now) - nps_value(*before),
+                   UNITS[ids.NPS_CHANGE], ci_low=low, ci_high=high,
+                   small_sample=is_small(now[2]) or is_small(before[2]))
 
 
 def brand_equity_components(responses: pd.DataFrame) -> dict[str, float]:
@@ -154,14 +147,14 @@ def brand_equity_row_from_counts(segment: str, counts) -> dict:
     """:func:`brand_equity_row` from :func:`survey_counts`."""
     n = int(counts["responses"])
     if n == 0:
-        return empty_row(BRAND_EQUITY_INDEX, segment, _NO_RESPONSES, denominator=0)
+        return empty_row(ids.BRAND_EQUITY_INDEX, segment, _NO_RESPONSES, denominator=0)
     parts = brand_equity_components_from_counts(counts)
     if not parts:
-        return empty_row(BRAND_EQUITY_INDEX, segment,
+        return empty_row(ids.BRAND_EQUITY_INDEX, segment,
                       "no brand-equity component has values in the period", denominator=n)
     value = sum(parts.values()) / len(parts)
-    return kpi_row(BRAND_EQUITY_INDEX, segment, value, UNITS[BRAND_EQUITY_INDEX], denominator=n,
-                   note=f"components: {', '.join(parts)}", small_sample=is_small(n))
+    return kpi_row(ids.BRAND_EQUITY_INDEX, segment, value, UNITS[ids.BRAND_EQUITY_INDEX],
+                   denominator=n, note=f"components: {', '.join(parts)}", small_sample=is_small(n))
 
 
 def insight_penetration_row(segment: str, active_end: pd.Index, responders: pd.Index,
@@ -191,7 +184,7 @@ def insight_penetration_from_counts(segment: str, hits: int, active_end: int,
                                     has_profile: bool) -> dict:
     """:func:`insight_penetration_row` from the count of qualifying customers (``hits``)
     and of customers active at the period end."""
-    row = proportion_row(CUSTOMER_INSIGHT_PENETRATION, segment, hits, active_end,
+    row = proportion_row(ids.CUSTOMER_INSIGHT_PENETRATION, segment, hits, active_end,
                          when_zero="no customers were active at the period end")
     if not has_profile:
         extra = "no profile columns in the customers table: only the survey condition applies"
