@@ -7,7 +7,9 @@ one pass over the orders that yields every quarter and business unit at once.
   tables (:mod:`~segreport.engine.clean`); :mod:`segreport.engine.backend` holds the
   connections, the engine's own failures and the intermediate tables;
 * :mod:`segreport.engine.panel` builds the customer × quarter panel and the aggregates
-  every KPI family needs (segment totals, survey counts, cohorts, the purchase summary);
+  read off it (segment totals, per-customer facts, cohorts);
+  :mod:`segreport.engine.surveys` sums the survey answers and
+  :mod:`segreport.engine.purchases` summarises every customer's purchases;
 * :mod:`segreport.engine.spark` starts (or reuses) the Spark session of ``engine:
   pyspark``; :mod:`segreport.engine.options` checks the ``engine`` parameters.
 

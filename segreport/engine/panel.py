@@ -13,7 +13,9 @@ definitions are the facts' own, to the letter:
   a quarter's end is a running maximum over the quarters: no range join.
 
 A quarter is an integer, the number of quarters since 1970Q1 (see
-:func:`segreport.data.quarterly.quarter_index`).
+:func:`segreport.data.quarterly.quarter_index`). The survey sums
+(:mod:`segreport.engine.surveys`) and the purchase summaries
+(:mod:`segreport.engine.purchases`) are read off the same customer base.
 """
 from __future__ import annotations
 
@@ -247,49 +249,16 @@ def segment_totals(panel_: ir.Table, has_margin: bool) -> pd.DataFrame:
         new_margin=ibis.ifelse(new, p["margin"], 0.0).sum(),
         new_revenue=ibis.ifelse(new, p["revenue"], 0.0).sum(),
         insight_hits=count_true(hits))
-    out = _sorted(agg.execute(), [C.BUSINESS_UNIT, C.SEGMENT, QUARTER])
+    out = sorted_rows(agg.execute(), [C.BUSINESS_UNIT, C.SEGMENT, QUARTER])
     if not has_margin:
         out["margin"] = out["new_margin"] = np.nan
     return out
 
 
-def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def sorted_rows(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Rows in the order of ``keys`` (sorted here, not by the engine: a database sorts
     text by its collation)."""
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
-
-
-def survey_counts(data: EngineData, window: Window, segment_by: str = C.SEGMENT,
-                  base: ir.Table | None = None) -> pd.DataFrame:
-    """:data:`segreport.columns.SURVEY_COUNTS` per ``business_unit, segment,
-    quarter_index`` for the quarters ``first − 1 .. last`` (the one before feeds NPS
-    change), over responses of customers of the report (others are ignored)."""
-    base = (customer_base(data, segment_by) if base is None else base).select(
-        C.CUSTOMER_ID, C.SEGMENT, C.BUSINESS_UNIT)
-    s = data.tables[C.SURVEYS]
-    q = quarter_of(s[C.RESPONSE_DATE])
-    s = s.filter((q >= window.first - 1) & (q <= window.last)).mutate(**{QUARTER: q})
-    s = s.inner_join(base, C.CUSTOMER_ID)
-    aware = s[C.AWARE] if C.AWARE in s.columns else None
-    quality = s[C.PERCEIVED_QUALITY] if C.PERCEIVED_QUALITY in s.columns else None
-    csat, nps = s[C.CSAT], s[C.NPS]
-    agg = s.group_by([C.BUSINESS_UNIT, C.SEGMENT, QUARTER]).aggregate(
-        responses=s.count(),
-        csat_n=csat.count(),
-        satisfied=count_true(csat >= 4),
-        csat_sum=csat.sum(),
-        csat_sumsq=(csat * csat).sum(),
-        nps_n=nps.count(),
-        promoters=count_true(nps >= 9),
-        detractors=count_true(nps <= 6),
-        aware_n=aware.count() if aware is not None else ibis.null("int64"),
-        aware_sum=aware.sum() if aware is not None else ibis.null("float64"),
-        quality_n=quality.count() if quality is not None else ibis.null("int64"),
-        quality_sum=quality.sum() if quality is not None else ibis.null("float64"))
-    out = _sorted(agg.execute(), [C.BUSINESS_UNIT, C.SEGMENT, QUARTER])
-    for col in C.SURVEY_COUNTS:
-        out[col] = out[col].astype("float64")
-    return out
 
 
 def trailing_year(data: EngineData, quarters: list[int]) -> ir.Table:
@@ -328,7 +297,7 @@ def customer_facts_at(panel_: ir.Table, year: ir.Table, quarter: int) -> pd.Data
         orders_12m=year[f"orders_12m_{quarter}"].fill_null(0),
         revenue_12m=year[f"revenue_12m_{quarter}"].fill_null(0.0)).execute()
     out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype(str)
-    out = _sorted(out, [C.CUSTOMER_ID]).set_index(C.CUSTOMER_ID)
+    out = sorted_rows(out, [C.CUSTOMER_ID]).set_index(C.CUSTOMER_ID)
     for col in (C.ACQUIRED_AT, C.FIRST_ORDER_AT, C.LAST_ORDER_AT):
         out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
     for col in ("active_start", "active_end", "acquired_in_period"):
@@ -361,57 +330,14 @@ def cohort_counts(panel_: ir.Table, last: int, max_since: int,
         customers=cells.count()).execute()
     once = p.filter(p[QUARTER] == last)  # every customer appears once per quarter
     sizes = once.group_by([C.BUSINESS_UNIT, "cohort"]).aggregate(customers=once.count()).execute()
-    return (_sorted(counts, [C.BUSINESS_UNIT, "cohort", "since"]),
-            _sorted(sizes, [C.BUSINESS_UNIT, "cohort"]))
-
-
-def purchase_summary(data: EngineData, end: pd.Timestamp, segment_by: str = C.SEGMENT,
-                     base: ir.Table | None = None) -> pd.DataFrame:
-    """:func:`segreport.data.rfm_summary.clv_summary` of every customer at ``end``
-    (exclusive), plus ``business_unit``: purchase days (days with an order of amount > 0),
-    refunds netted by day, sorted by ``customer_id``. ``base`` gives each customer's
-    segment and unit (default: :func:`customer_base`)."""
-    from segreport.data.rfm_summary import AGE, FREQUENCY, MONETARY_VALUE, RECENCY
-
-    end = pd.Timestamp(end).normalize()
-    orders = data.tables[C.ORDERS]
-    rows = orders.filter(orders[C.ORDER_DATE] < end.to_pydatetime())
-    rows = rows.mutate(day=rows[C.ORDER_DATE].truncate("D"))
-    days = rows.group_by([C.CUSTOMER_ID, "day"]).aggregate(
-        net=rows[C.AMOUNT].sum(), top=rows[C.AMOUNT].max())
-    days = days.filter(days["top"] > 0)
-    per = days.group_by(C.CUSTOMER_ID).aggregate(
-        first_day=days["day"].min(), last_day=days["day"].max(), n=days.count(),
-        total=days["net"].sum(), first_net=days["net"].argmin(days["day"]))
-    base = (customer_base(data, segment_by) if base is None else base).select(
-        C.CUSTOMER_ID, C.SEGMENT, C.BUSINESS_UNIT)
-    summary = per.left_join(base, C.CUSTOMER_ID)
-    day_seconds = 86400.0
-    freq = (summary["n"] - 1).cast("int64")
-    out = summary.select(
-        summary[C.CUSTOMER_ID],
-        **{FREQUENCY: freq,
-           RECENCY: (summary["last_day"].epoch_seconds() - summary["first_day"].epoch_seconds())
-           / day_seconds,
-           AGE: (ibis.literal(end.to_pydatetime()).epoch_seconds()
-                 - summary["first_day"].epoch_seconds()) / day_seconds,
-           MONETARY_VALUE: ibis.ifelse(freq > 0, (summary["total"] - summary["first_net"])
-                                       / freq.cast("float64"), 0.0),
-           C.SEGMENT: summary[C.SEGMENT].fill_null(C.UNASSIGNED),
-           C.BUSINESS_UNIT: summary[C.BUSINESS_UNIT].fill_null(C.UNASSIGNED)},
-    ).execute()
-    for col in (RECENCY, AGE, MONETARY_VALUE):
-        out[col] = out[col].astype("float64")
-    out[FREQUENCY] = out[FREQUENCY].astype("int64")
-    out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype(str)
-    return _sorted(out, [C.CUSTOMER_ID])
+    return (sorted_rows(counts, [C.BUSINESS_UNIT, "cohort", "since"]),
+            sorted_rows(sizes, [C.BUSINESS_UNIT, "cohort"]))
 
 
 def quarter_labels(indices) -> list[str]:
     return list(quarter_label(np.asarray(indices, dtype="int64")))
 
 
-__all__ = ["Window", "panel", "segment_totals", "survey_counts", "customer_facts_at",
-           "trailing_year", "customer_with_history",
-           "cohort_counts", "purchase_summary", "customer_base", "quarter_of", "quarter_bounds",
-           "TOTAL_COLUMNS"]
+__all__ = ["Window", "panel", "segment_totals", "customer_facts_at", "trailing_year",
+           "customer_with_history", "cohort_counts", "customer_base", "quarter_of", "quarter_bounds",
+           "sorted_rows", "TOTAL_COLUMNS"]

@@ -3,7 +3,7 @@
 Notation for one segment (or ``All``, the whole unit) and the period ``P = [start, end)``:
 ``S`` customers active at the start, ``E`` active at the end, ``N`` acquired within ``P``.
 ``All`` is computed from all customers exactly as a segment is, never as a sum of
-segment values.
+segment values. Each KPI's unit is the one of its spec (:mod:`segreport.kpis.spec`).
 """
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.kpis import ids
-from segreport.kpis.frame import PERCENT, kpi_row, proportion_row, ratio_row, to_frame
+from segreport.kpis.frame import kpi_row, proportion_row, ratio_row, to_frame
+from segreport.kpis.spec import units
 from segreport.segments import sorted_segments
+
+UNITS = units(ids.BASE_KPIS)
+"""The unit of each base KPI, as written in the ``unit`` column (from its spec)."""
 
 _NO_START = "no customers were active at the period start"
 
@@ -77,18 +81,18 @@ def base_kpis_from_totals(totals: pd.DataFrame) -> pd.DataFrame:
     for segment, t in totals.iterrows():
         s, e, kept, new = t["start"], t["end"], t["kept"], t["new"]
         rows += [
-            kpi_row(ids.CUSTOMERS_START, segment, s, "customers", numerator=s),
-            kpi_row(ids.CUSTOMERS_END, segment, e, "customers", numerator=e),
-            kpi_row(ids.NEW_CUSTOMERS, segment, new, "customers", numerator=new),
+            kpi_row(ids.CUSTOMERS_START, segment, s, UNITS[ids.CUSTOMERS_START], numerator=s),
+            kpi_row(ids.CUSTOMERS_END, segment, e, UNITS[ids.CUSTOMERS_END], numerator=e),
+            kpi_row(ids.NEW_CUSTOMERS, segment, new, UNITS[ids.NEW_CUSTOMERS], numerator=new),
             ratio_row(ids.SEGMENT_GROWTH_RATE, segment, e - s, s, when_zero=_NO_START),
             ratio_row(ids.ACQUISITION_RATE, segment, new, s, when_zero=_NO_START),
             proportion_row(ids.RETENTION_RATE, segment, kept, s, when_zero=_NO_START),
             proportion_row(ids.CHURN_RATE, segment, s - kept, s, when_zero=_NO_START),
-            kpi_row(ids.REVENUE, segment, t["revenue"], "currency", numerator=t["revenue"]),
-            kpi_row(ids.ORDERS, segment, t["orders"], "orders", numerator=t["orders"]),
+            kpi_row(ids.REVENUE, segment, t["revenue"], UNITS[ids.REVENUE], numerator=t["revenue"]),
+            kpi_row(ids.ORDERS, segment, t["orders"], UNITS[ids.ORDERS], numerator=t["orders"]),
             ratio_row(ids.AVERAGE_ORDER_VALUE, segment, t["revenue"], t["orders"],
-                      unit="currency per order", scale=1.0, when_zero="no orders in the period"),
-            ratio_row(ids.SALES_CONTRIBUTION, segment, t["revenue"], unit_revenue, unit=PERCENT,
+                      scale=1.0, when_zero="no orders in the period"),
+            ratio_row(ids.SALES_CONTRIBUTION, segment, t["revenue"], unit_revenue,
                       when_zero="the unit's net revenue in the period is 0"),
         ]
     return to_frame(rows)

@@ -13,7 +13,7 @@ import math
 import pandas as pd
 
 from segreport import columns as C
-from segreport.kpis.spec import PERCENT, band_for
+from segreport.kpis.spec import band_for, kpi_spec
 from segreport.kpis.stats import is_small, wilson_interval
 
 
@@ -28,9 +28,13 @@ def kpi_row(kpi: str, segment: str, value: float, unit: str, numerator: float = 
             C.SMALL_SAMPLE: bool(small_sample), C.DEFINED: bool(defined)}
 
 
-def ratio_row(kpi: str, segment: str, numerator: float, denominator: float, *, unit: str = PERCENT,
-              scale: float = 100.0, when_zero: str = "") -> dict:
-    """``numerator / denominator × scale``; empty with a note when the denominator is 0."""
+def ratio_row(kpi: str, segment: str, numerator: float, denominator: float, *,
+              unit: str | None = None, scale: float = 100.0, when_zero: str = "") -> dict:
+    """``numerator / denominator × scale``; empty with a note when the denominator is 0.
+
+    ``unit`` defaults to the KPI's unit in its spec (:func:`segreport.kpis.spec.kpi_spec`).
+    """
+    unit = kpi_spec(kpi).unit if unit is None else unit
     if denominator == 0 or pd.isna(denominator):
         return kpi_row(kpi, segment, math.nan, unit, numerator, denominator,
                        note=f"not defined: {when_zero or 'denominator is 0'}", defined=False)
@@ -39,7 +43,8 @@ def ratio_row(kpi: str, segment: str, numerator: float, denominator: float, *, u
 
 def proportion_row(kpi: str, segment: str, successes: float, n: float, *,
                    when_zero: str = "") -> dict:
-    """``successes / n × 100`` with its Wilson 95 % interval and the small-sample flag."""
+    """``successes / n × 100`` (the KPI's unit from its spec, a percentage) with its Wilson
+    95 % interval and the small-sample flag."""
     row = ratio_row(kpi, segment, successes, n, when_zero=when_zero)
     if n > 0:
         low, high = wilson_interval(successes, n)

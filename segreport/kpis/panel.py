@@ -109,7 +109,7 @@ def kpi_panel(sums: pd.DataFrame, survey: pd.DataFrame | None, small: Mapping[st
         :func:`segreport.engine.panel.segment_totals` (per unit, segment, quarter index),
         covering the quarter before the first of ``quarters`` too.
     survey
-        :func:`segreport.engine.panel.survey_counts`, or ``None`` without surveys.
+        :func:`segreport.engine.surveys.survey_counts`, or ``None`` without surveys.
     small
         The period tables (marketing spend, market size, segmentation costs) present.
     quarters

@@ -17,7 +17,8 @@ The models come from a maintained library of the field, **pymc-marketing**
 Both models are fitted by maximum a posteriori (``method="map"``) with flat priors
 (``HalfFlat``), i.e. maximum likelihood, as in the published papers; one fit of each per
 call, on the customers of the summary (one business unit); segments are then read off the
-per-customer predictions. The input is :func:`segreport.data.rfm_summary.clv_summary`.
+per-customer predictions (:mod:`segreport.kpis.clv_rows`). The input is
+:func:`segreport.data.rfm_summary.clv_summary`.
 
 Making it cheap
 ---------------
@@ -81,18 +82,9 @@ from segreport.kpis.clv_fit import (
     versions,
 )
 from segreport.kpis.clv_predict import predict_purchases, predict_value, scalar
+from segreport.kpis.clv_rows import UNITS, predictive_rows, report_segments
 from segreport.kpis.clv_simulate import simulate_summary
-from segreport.kpis.frame import kpi_row, to_frame
-
-# --- KPI ids ---------------------------------------------------------------------------
-from segreport.kpis.ids import PREDICTED_CLV, PREDICTED_PURCHASES, PREDICTIVE_KPIS  # noqa: E402
-from segreport.kpis.spec import units
-from segreport.kpis.stats import is_small
-from segreport.segments import sorted_segments
-
-# --- units -----------------------------------------------------------------------------
-UNITS = units(PREDICTIVE_KPIS)
-"""The unit of each predictive KPI, as written in the ``unit`` column (from its spec)."""
+from segreport.kpis.ids import PREDICTED_CLV, PREDICTED_PURCHASES, PREDICTIVE_KPIS
 
 MIN_CUSTOMERS = 50
 """Fewer customers (with a purchase before the period end) and no model is fitted."""
@@ -122,36 +114,6 @@ def _ensure_compiledir() -> None:
 
 
 _ensure_compiledir()  # at import too, in case pytensor is imported before the first fit
-
-
-def _segments(per_customer: pd.DataFrame, segments: Iterable[str] | None) -> list[str]:
-    present = set(pd.unique(per_customer[C.SEGMENT]))
-    listed = set(segments) if segments is not None else set()
-    return sorted_segments(present | listed)
-
-
-def _rows(per_customer: pd.DataFrame, segments: list[str], notes: dict[str, str],
-          ok: dict[str, bool]) -> pd.DataFrame:
-    """Mean per customer of each KPI (the column of the same name of ``per_customer``), per
-    segment and ``All``; empty with the KPI's note where not ``ok``."""
-    rows = []
-    for kpi in PREDICTIVE_KPIS:
-        for segment in [*segments, C.ALL_SEGMENTS]:
-            mine = (per_customer if segment == C.ALL_SEGMENTS
-                    else per_customer[per_customer[C.SEGMENT] == segment])
-            n = len(mine)
-            if not ok[kpi]:
-                rows.append(kpi_row(kpi, segment, math.nan, UNITS[kpi], denominator=n,
-                                    note=notes[kpi], defined=False))
-            elif n == 0:
-                rows.append(kpi_row(kpi, segment, math.nan, UNITS[kpi], denominator=0,
-                                    note="not defined: no customer of the segment has a "
-                                         "purchase before the period end", defined=False))
-            else:
-                total = float(mine[kpi].sum())
-                rows.append(kpi_row(kpi, segment, total / n, UNITS[kpi], numerator=total,
-                                    denominator=n, note=notes[kpi], small_sample=is_small(n)))
-    return to_frame(rows)
 
 
 def _error(exc: BaseException) -> str:
@@ -241,7 +203,7 @@ def predictive_clv_kpis(summary: pd.DataFrame, horizon_months: int = 12,
     per_customer = pd.DataFrame({C.CUSTOMER_ID: summary[C.CUSTOMER_ID].array,
                                  C.SEGMENT: segment})
     fit.per_customer = per_customer
-    segment_list = _segments(per_customer, segments)
+    segment_list = report_segments(per_customer, segments)
 
     # The models see the customers sorted by customer_id, numbered 0..n−1: the fit, the
     # sample and the cache key do not depend on the row order of the summary.
@@ -276,7 +238,7 @@ def predictive_clv_kpis(summary: pd.DataFrame, horizon_months: int = 12,
             notes[k] = f"not defined: {reason}"
             ok[k] = False
         fit.note = notes[PREDICTED_CLV]
-        return _rows(per_customer, segment_list, notes, ok), fit
+        return predictive_rows(per_customer, segment_list, notes, ok), fit
 
     def to_summary_order(values: np.ndarray) -> np.ndarray:
         if order is None:
@@ -319,7 +281,7 @@ def predictive_clv_kpis(summary: pd.DataFrame, horizon_months: int = 12,
             per_customer[column] = to_summary_order(values[column])
         ok[PREDICTED_PURCHASES] = ok[PREDICTED_CLV] = True
         fit.ok, fit.note = True, notes[PREDICTED_CLV]
-        return _rows(per_customer, segment_list, notes, ok), fit
+        return predictive_rows(per_customer, segment_list, notes, ok), fit
 
     started = time.perf_counter()
     _ensure_compiledir()
@@ -389,7 +351,7 @@ def predictive_clv_kpis(summary: pd.DataFrame, horizon_months: int = 12,
         except Exception as exc:  # noqa: BLE001 - the result stands without the cache
             warnings.warn(f"predictive CLV: could not write the fit cache {entry} "
                           f"({_error(exc)})", RuntimeWarning, stacklevel=2)
-    return _rows(per_customer, segment_list, notes, ok), fit
+    return predictive_rows(per_customer, segment_list, notes, ok), fit
 
 
 WARM_UP_CUSTOMERS = 200

@@ -110,6 +110,8 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
              gross_margin_pct, targets=None) -> Prepared:
     from segreport.engine import panel as P
     from segreport.engine.backend import materialize
+    from segreport.engine.purchases import purchase_summary
+    from segreport.engine.surveys import survey_counts
     from segreport.kpis.panel import kpi_panel
 
     orders = data.tables[C.ORDERS]
@@ -140,7 +142,7 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
     if data.backend == "pyspark":  # a union of a projection per quarter, planned per query
         panel = materialize(data, panel, "panel")
     sums = P.segment_totals(panel, C.MARGIN in data.columns_of(C.ORDERS))
-    survey = (P.survey_counts(data, window, segment_by, history) if C.SURVEYS in data.tables
+    survey = (survey_counts(data, window, segment_by, history) if C.SURVEYS in data.tables
               else None)
     info = data.info
     units = [""] + list(info.units)
@@ -162,7 +164,7 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
         c, s = P.cohort_counts(panel, q, COHORT_QUARTERS, q - COHORTS_SHOWN + 1)
         cells.append(c.assign(period=label))
         sizes.append(s.assign(period=label))
-        P.purchase_summary(data, Period.parse(label).end, segment_by, history).to_parquet(
+        purchase_summary(data, Period.parse(label).end, segment_by, history).to_parquet(
             folder / purchases_file(label), index=False)
     pd.concat(cells).to_parquet(folder / COHORTS_FILE, index=False)
     pd.concat(sizes).to_parquet(folder / COHORT_SIZES_FILE, index=False)
