@@ -21,7 +21,6 @@ import pandas as pd
 from segreport import columns as C
 from segreport.formatting import format_change, format_value
 from segreport.kpis import ids
-from segreport.kpis.cards import band_meaning, load_cards
 from segreport.kpis.context import (
     CALLED_PREVIOUS,
     CALLED_YEAR,
@@ -32,16 +31,15 @@ from segreport.kpis.context import (
     kpi_context,
     usual_changes,
 )
+from segreport.kpis.spec import band_meaning, in_text, kpi_spec
 from segreport.kpis.stats import excludes_zero
+from segreport.segments import all_first, segments_without_all
 
-MOVER_KPIS = {ids.CUSTOMERS_END: "active customers", ids.NEW_CUSTOMERS: "new customers",
-              ids.ACQUISITION_RATE: "acquisition rate", ids.RETENTION_RATE: "retention",
-              ids.CHURN_RATE: "churn", ids.REVENUE: "net revenue", ids.ORDERS: "orders",
-              ids.AVERAGE_ORDER_VALUE: "average order value", ids.CLV: "CLV", ids.CAC: "CAC",
-              ids.CAC_PAYBACK_MONTHS: "CAC payback", ids.RETENTION_COST: "retention cost",
-              ids.MARKET_SHARE: "market share", ids.CSAT: "CSAT", ids.NPS: "NPS"}
-"""The KPIs a segment's lead sentence may name, with the words the text uses for them
-(growth, shares and changes of changes are left out: their moves are those of these)."""
+MOVER_KPIS = (ids.CUSTOMERS_END, ids.NEW_CUSTOMERS, ids.ACQUISITION_RATE, ids.RETENTION_RATE,
+              ids.CHURN_RATE, ids.REVENUE, ids.ORDERS, ids.AVERAGE_ORDER_VALUE, ids.CLV, ids.CAC,
+              ids.CAC_PAYBACK_MONTHS, ids.RETENTION_COST, ids.MARKET_SHARE, ids.CSAT, ids.NPS)
+"""The KPIs a segment's lead sentence may name, each by its spec's ``in_text`` (growth,
+shares and changes of changes are left out: their moves are those of these)."""
 _COMPARISONS = ((CHANGE_PREVIOUS, CALLED_PREVIOUS, 1, "on last quarter", "quarterly"),
                 (CHANGE_YEAR, CALLED_YEAR, 4, "year on year", "year-on-year"))
 ADVICE_KPIS = (ids.SEGMENT_GROWTH_RATE, ids.CLV_GROWTH, ids.CAC_PAYBACK_MONTHS, ids.CSAT, ids.NPS)
@@ -131,7 +129,8 @@ def nps_sentence(kpis: pd.DataFrame, segment: str) -> str:
 
 
 def _words(kpi: str) -> str:
-    return MOVER_KPIS.get(kpi) or load_cards().get(kpi, {}).get("name", kpi).lower()
+    """How the text names ``kpi``: its spec's ``in_text``."""
+    return in_text(kpi)
 
 
 def _change_words(row: pd.Series, change: str, called: str, when: str) -> str:
@@ -171,7 +170,7 @@ def moves(kpis: pd.DataFrame, segment: str, history: pd.DataFrame | None = None,
     ctx = kpis if CHANGE_PREVIOUS in kpis else kpi_context(kpis, history, quarter)
     usual_of = usual if usual is not None else _usual(history, quarter)
     found = []
-    for _, row in ctx[(ctx[C.SEGMENT] == segment) & ctx[C.KPI].isin(list(MOVER_KPIS))].iterrows():
+    for _, row in ctx[(ctx[C.SEGMENT] == segment) & ctx[C.KPI].isin(MOVER_KPIS)].iterrows():
         for change, called, lag, when, kind in _COMPARISONS:
             if change not in row or pd.isna(row[change]) or not int(row[called]):
                 continue
@@ -265,7 +264,7 @@ def driver_sentence(kpis: pd.DataFrame, kpi: str, history: pd.DataFrame | None =
     Empty when the unit did not change or there is only one segment."""
     ctx = kpis if change in kpis else kpi_context(kpis, history, quarter)
     total = _change_of(ctx, kpi, C.ALL_SEGMENTS, change)
-    segments = [s for s in dict.fromkeys(ctx.loc[ctx[C.KPI] == kpi, C.SEGMENT]) if s != C.ALL_SEGMENTS]
+    segments = segments_without_all(ctx.loc[ctx[C.KPI] == kpi, C.SEGMENT])
     unit = str(_row(ctx, kpi, C.ALL_SEGMENTS)[C.UNIT]) if _row(ctx, kpi, C.ALL_SEGMENTS) is not None else ""
     if math.isnan(total) or len(segments) < 2 or format_change(total, unit) == format_change(0.0, unit):
         return ""
@@ -322,15 +321,14 @@ def narrative(kpis: pd.DataFrame, history: pd.DataFrame | None = None,
         The unit's KPI panel and the reported quarter, for the changes on a year earlier and
         the usual size of each KPI's changes; without them only last quarter is compared.
     """
-    segments = [s for s in dict.fromkeys(kpis.loc[kpis[C.KPI] == ids.CUSTOMERS_END, C.SEGMENT])]
-    order = [C.ALL_SEGMENTS] * (C.ALL_SEGMENTS in segments) + [s for s in segments if s != C.ALL_SEGMENTS]
+    order = all_first(kpis.loc[kpis[C.KPI] == ids.CUSTOMERS_END, C.SEGMENT])
     ctx, usual = kpi_context(kpis, history, quarter), _usual(history, quarter)
     return {s: segment_sentences(kpis, s, history, quarter, ctx, usual) for s in order}
 
 
 def _names(segments: list[str]) -> str:
     """``A``, ``A and B``, ``A, B and C``; the whole unit as ``the whole unit``, last."""
-    names = [s for s in segments if s != C.ALL_SEGMENTS]
+    names = segments_without_all(segments)
     names += ["the whole unit"] * (C.ALL_SEGMENTS in segments)
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
@@ -345,10 +343,10 @@ def decisions(kpis: pd.DataFrame) -> list[str]:
     Premium retention 92.5% against a target of 93.0%; …``).
     """
     out = []
-    cards = load_cards()
     for kpi in [k for k in ADVICE_KPIS if k in set(kpis[C.KPI])]:
-        labels = [b["label"] for b in cards.get(kpi, {}).get("bands", [])]
-        if cards[kpi].get("higher_is_better") is False:
+        spec = kpi_spec(kpi)
+        labels = [b.label for b in spec.bands]
+        if spec.higher_is_better is False:
             labels.reverse()  # best first
         rows = kpis[(kpis[C.KPI] == kpi) & kpis[C.BAND].isin(labels)]
         for label in reversed(labels[1:]):  # the worst band first, the best one needs nothing
@@ -358,11 +356,8 @@ def decisions(kpis: pd.DataFrame) -> list[str]:
                 continue
             what, action = (t.strip() for t in meaning.split(";", 1))
             out.append(f"{what} in {_names(segs)}: {action}.")
-    segments = list(dict.fromkeys(kpis[C.SEGMENT]))
-    segments = [C.ALL_SEGMENTS] * (C.ALL_SEGMENTS in segments) + [s for s in segments
-                                                                  if s != C.ALL_SEGMENTS]
     misses = [f"{'the whole unit' if s == C.ALL_SEGMENTS else s} {m}"
-              for s in segments for m in _target_misses(kpis, s)]
+              for s in all_first(kpis[C.SEGMENT]) for m in _target_misses(kpis, s)]
     if misses:
         out.append("Missed targets: " + "; ".join(misses) + ".")
     return out

@@ -18,7 +18,7 @@ from segreport.data.read import read_dataset
 from segreport.errors import SegreportError
 from segreport.kpis import ids
 from segreport.kpis.base import base_kpis, segment_totals
-from segreport.kpis.cards import band_for
+from segreport.kpis.spec import band_for
 from segreport.period import Period
 
 START = pd.Timestamp("2026-07-01")

@@ -9,7 +9,8 @@ import pytest
 from segreport import columns as C
 from segreport.pipeline import load_quarter, window_quarters
 from segreport.prepared.build import prepare
-from segreport.report.sections import KPI_HISTORY_NAME, kpi_history_for_csv, kpis_for_csv, save_kpis
+from segreport.report.names import KPI_HISTORY_NAME
+from segreport.report.sections import kpi_history_for_csv, kpis_for_csv, save_kpis
 from segreport.sample import generate_sample
 
 TARGETS = {"retention_rate": 80.0, "churn_rate": {"Retail": 20.0}}

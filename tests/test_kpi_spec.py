@@ -175,3 +175,10 @@ def test_a_kpi_in_two_files_or_an_unknown_related_kpi_is_refused(monkeypatch):
                         {"churn_rate": {**GOOD, "related": ["churn_rat"]}})
     assert "segreport/kpis/cards_voice.yaml: KPI 'churn_rate' is defined twice" in message
     assert "KPI 'churn_rate': field 'related': no spec for churn_rat" in message
+
+
+def test_running_text_names_a_kpi_by_its_in_text_or_its_name_in_lower_case(specs):
+    assert spec.in_text(ids.CHURN_RATE) == "churn"
+    assert spec.in_text(ids.NEW_CUSTOMERS) == "new customers"
+    assert spec.in_text(ids.CLV_GROWTH) == "CLV growth"  # an acronym keeps its capitals
+    assert spec.in_text("no_such_kpi") == "no_such_kpi"

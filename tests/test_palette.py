@@ -6,7 +6,7 @@ import seaborn as sns
 from segreport import columns as C
 from segreport.palette import ALL_COLOR, PALETTE, segment_colors
 from segreport.period import Period
-from segreport.segments import all_last, sorted_segments
+from segreport.segments import all_first, all_last, segments_without_all, sorted_segments
 
 
 def test_the_palette_is_seaborns_colorblind_palette():
@@ -22,6 +22,12 @@ def test_segments_are_sorted_without_all_or_kept_in_order_with_all_last():
     assert sorted_segments(["b", C.ALL_SEGMENTS, "a", "b"]) == ["a", "b"]
     assert all_last([C.ALL_SEGMENTS, "b", "a", "b"]) == ["b", "a", C.ALL_SEGMENTS]
     assert all_last(["b", "a"]) == ["b", "a"]
+
+
+def test_segments_in_order_without_all_or_with_all_first():
+    assert segments_without_all(["b", C.ALL_SEGMENTS, "a", "b"]) == ["b", "a"]
+    assert all_first(["b", C.ALL_SEGMENTS, "a", "b"]) == [C.ALL_SEGMENTS, "b", "a"]
+    assert all_first(["b", "a"]) == ["b", "a"]
 
 
 def test_quarter_arithmetic_counts_quarters_since_1970q1():

@@ -31,7 +31,7 @@ from segreport.data.read import read_dataset
 from segreport.data.rfm_summary import AGE, FREQUENCY, MONETARY_VALUE, RECENCY, SUMMARY_COLUMNS, clv_summary
 from segreport.errors import ConfigError
 from segreport.kpis import predictive_clv as P
-from segreport.kpis.cards import load_cards
+from segreport.kpis.spec import load_specs
 from segreport.sample import generate_sample
 
 DATA = Path(__file__).parent / "data"
@@ -296,14 +296,14 @@ def test_both_kpis_have_a_card_with_the_shared_schema():
     text = files("segreport.kpis").joinpath("cards_predictive.yaml").read_text(encoding="utf-8")
     cards = yaml.safe_load(text)
     assert set(cards) == set(P.PREDICTIVE_KPIS)
-    known = set(load_cards())
+    known = set(load_specs())
     for kpi, card in cards.items():
         for key in ("name", "unit", "higher_is_better", "definition", "formula",
                     "measurement", "diagnostics", "tips", "risks", "related"):
             assert card.get(key) not in (None, "", []), f"{kpi}: {key}"
         assert card["unit"] == P.UNITS[kpi]
         assert set(card["related"]) <= known, kpi
-        assert kpi in known  # picked up by load_cards
+        assert kpi in known  # picked up by load_specs
     assert "pymc-marketing" in cards[P.PREDICTED_CLV]["measurement"]
 
 

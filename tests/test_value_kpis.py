@@ -36,7 +36,7 @@ import yaml
 from segreport import columns as C
 from segreport.data.facts import FACT_COLUMNS
 from segreport.kpis import value as V
-from segreport.kpis.cards import band_for
+from segreport.kpis.spec import band_for
 
 PERIOD = "2026Q3"
 PREVIOUS = "2026Q2"

@@ -24,7 +24,7 @@ from segreport.charts.theme import (
 )
 from segreport.formatting import format_money, format_value
 from segreport.kpis import ids
-from segreport.kpis.cards import load_cards
+from segreport.kpis.spec import kpi_spec
 from segreport.segments import all_last
 
 
@@ -53,7 +53,7 @@ def growth_plot(kpis: pd.DataFrame, colors: dict[str, str], ax: Axes | None = No
     ax = chart_axes(bar_rows_height(len(values)), ax=ax)
     y = range(len(values))
     shown = values.fillna(0)
-    bounds = [b["min"] for b in load_cards()[ids.SEGMENT_GROWTH_RATE]["bands"] if b["min"]]
+    bounds = [b.min for b in kpi_spec(ids.SEGMENT_GROWTH_RATE).bands if b.min]
     ax.barh(list(y), shown, color=fill_of(colors, values.index), height=0.6)
     for bound in bounds:
         ax.axvline(bound, color="#888888", lw=1, ls="--", zorder=0)

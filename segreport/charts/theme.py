@@ -9,7 +9,7 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from segreport.kpis.cards import load_cards
+from segreport.kpis.spec import load_specs
 from segreport.palette import ALL_COLOR as ALL_COLOR
 from segreport.palette import PALETTE as PALETTE
 from segreport.palette import segment_colors as segment_colors
@@ -34,13 +34,13 @@ def set_theme() -> None:
 
 def band_color(kpi: str, band: str) -> str:
     """The colour of a band: green for the best band of its KPI, red for the worst, amber
-    between (the card's band order and ``higher_is_better`` decide which is best)."""
-    card = load_cards().get(kpi, {})
-    labels = [b["label"] for b in card.get("bands", [])]
+    between (the spec's band order and ``higher_is_better`` decide which is best)."""
+    spec = load_specs().get(kpi)
+    labels = [b.label for b in spec.bands] if spec else []
     if band not in labels:
         return "#888888"
     rank = labels.index(band) / max(len(labels) - 1, 1)  # 0 = top band (highest values)
-    if card.get("higher_is_better") is False:
+    if spec.higher_is_better is False:
         rank = 1 - rank
     return GOOD if rank < 0.34 else (BAD if rank > 0.66 else MIDDLE)
 

@@ -15,6 +15,7 @@ from segreport.charts import chrome
 from segreport.charts.figure_cache import compact_png
 from segreport.charts.theme import ALL_COLOR, WIDTH, chart_axes, new_panels
 from segreport.kpis import ids
+from segreport.segments import all_last, segments_without_all
 
 TOTALS = (ids.CUSTOMERS_START, ids.CUSTOMERS_END, ids.NEW_CUSTOMERS, ids.REVENUE, ids.ORDERS)
 """KPIs that add up over segments: the whole unit's line would dwarf the segments', so the
@@ -57,17 +58,15 @@ def kpi_trend(history, kpi: str, colors: dict[str, str], quarter: str, ax: Axes 
     The :class:`matplotlib.axes.Axes`. Each segment's line has the segment as its label;
     the reported quarter's shading has the gid ``reported-quarter``.
     """
-    from segreport.kpis.cards import kpi_name
     from segreport.kpis.context import quarters_back
     from segreport.kpis.panel import QUARTER
+    from segreport.kpis.spec import kpi_name
 
     ax = chart_axes(2.6, WIDTH / 2, ax=ax)
     labels = [quarters_back(quarter, k) for k in range(n - 1, -1, -1)]
     x = {q: i for i, q in enumerate(labels)}
     part = history[(history[C.KPI] == kpi) & history[QUARTER].isin(labels)]
-    segments = [s for s in dict.fromkeys(part[C.SEGMENT]) if s != C.ALL_SEGMENTS]
-    if C.ALL_SEGMENTS in set(part[C.SEGMENT]) and kpi not in TOTALS:
-        segments.append(C.ALL_SEGMENTS)
+    segments = segments_without_all(part[C.SEGMENT]) if kpi in TOTALS else all_last(part[C.SEGMENT])
     ax.axvspan(x[quarter] - 0.4, x[quarter] + 0.4, color=REPORTED_SHADE, zorder=0,
                gid="reported-quarter")
     unit = ""
@@ -120,7 +119,7 @@ def trend_panels(history, kpi_ids, colors: dict[str, str], quarter: str, title: 
     fig, axes = new_panels(len(shown), columns, per_row=2.25, base=0.9)
     for ax, kpi in zip(axes, shown):
         kpi_trend(window, kpi, colors, quarter, ax=ax, n=n, title=(names or {}).get(kpi))
-    segments = [s for s in dict.fromkeys(window[C.SEGMENT]) if s != C.ALL_SEGMENTS]
+    segments = segments_without_all(window[C.SEGMENT])
     handles = [Line2D([], [], color=colors.get(s, ALL_COLOR), lw=2, label=s) for s in segments]
     if C.ALL_SEGMENTS in set(window[C.SEGMENT]):
         handles.append(Line2D([], [], color=ALL_COLOR, lw=1.4, ls="--", label="Whole unit"))

@@ -98,7 +98,9 @@ class KpiSpec(_Spec):
     """Everything known about one KPI.
 
     ``name`` titles its card; ``short_label`` heads its block in the KPI tables and its
-    panel in small multiples; ``unit`` is the ``unit`` column of its rows;
+    panel in small multiples; ``in_text`` names it in running text, e.g. the narrative's
+    ``churn up 1.9 pts`` (default: the name, :func:`lower_first`); ``unit`` is the
+    ``unit`` column of its rows;
     ``higher_is_better`` is its direction (``None``: neither way is better); ``inputs``
     the tables it reads; ``bands`` run from the highest ``min`` down, the first whose
     ``min`` a value reaches wins, the last has no lower bound; ``chart_title`` (default: the
@@ -110,6 +112,7 @@ class KpiSpec(_Spec):
     family: Family
     name: str = Field(min_length=1)
     short_label: str = Field(min_length=1)
+    in_text: str = Field(min_length=1)
     unit: str
     higher_is_better: bool | None = None
     inputs: tuple[Input, ...] = Field(min_length=1)
@@ -129,6 +132,13 @@ class KpiSpec(_Spec):
     def _chart_title_defaults_to_the_name(cls, data: Any) -> Any:
         if isinstance(data, Mapping) and not data.get("chart_title") and data.get("name"):
             return {**data, "chart_title": data["name"]}
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _in_text_defaults_to_the_name(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and not data.get("in_text") and isinstance(data.get("name"), str):
+            return {**data, "in_text": lower_first(data["name"])}
         return data
 
     @field_validator("unit")
@@ -259,6 +269,12 @@ def short_label(kpi: str) -> str:
     """The KPI's short label (its id when it has no spec)."""
     spec = load_specs().get(kpi)
     return spec.short_label if spec else kpi
+
+
+def in_text(kpi: str) -> str:
+    """How running text names the KPI (its id when it has no spec)."""
+    spec = load_specs().get(kpi)
+    return spec.in_text if spec else kpi
 
 
 def band_for(kpi: str, value: float | None) -> str:

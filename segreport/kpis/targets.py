@@ -38,7 +38,7 @@ import pandas as pd
 from segreport import columns as C
 from segreport.errors import ConfigError, clip, one_line
 from segreport.kpis import ids
-from segreport.kpis.cards import load_cards
+from segreport.kpis.spec import load_specs
 
 ON_TRACK, OFF_TRACK = C.ON_TRACK, C.OFF_TRACK
 DEFAULT = "default"
@@ -51,9 +51,10 @@ Targets = dict[str, Any]
 
 def direction(kpi: str) -> bool | None:
     """``True`` when more of ``kpi`` is better, ``False`` when less is, ``None`` when its
-    card states no direction (``higher_is_better`` in ``segreport/kpis/cards*.yaml``)."""
-    value = load_cards().get(kpi, {}).get("higher_is_better")
-    return None if value is None else bool(value)
+    spec states no direction (``higher_is_better`` in ``segreport/kpis/cards*.yaml``) or
+    it has no spec."""
+    spec = load_specs().get(kpi)
+    return spec.higher_is_better if spec else None
 
 
 def _number(value: Any, where: str) -> float:
