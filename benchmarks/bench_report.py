@@ -92,17 +92,20 @@ def three_reports(data: Path, tmp: Path, name: str, code: Path | None = None) ->
     edited = tmp / "edited"
     if not edited.exists():
         edited_copy(data, edited)
-    return [run_report(data, tmp / f"out-{name}", env),
-            run_report(data, tmp / f"out-{name}", env),
-            run_report(edited, tmp / f"out-{name}", env)]
+    return [run_report(data, tmp / f"out-{name}", env, code=code),
+            run_report(data, tmp / f"out-{name}", env, code=code),
+            run_report(edited, tmp / f"out-{name}", env, code=code)]
 
 
-def run_report(data: Path, out: Path, env: dict, unit: str = "") -> tuple[float, float]:
+def run_report(data: Path, out: Path, env: dict, unit: str = "",
+               code: Path | None = None) -> tuple[float, float]:
+    """``segreport run`` of ``data`` with the code of checkout ``code`` (this one: ``None``),
+    started in that checkout's folder (``python -m`` imports from the current folder first)."""
     cmd = SEGREPORT + ["run", "--params", str(PARAMS), "--set", f"data_dir={data}", "--set",
                        f"output_dir={out}"]
     if unit:
         cmd += ["--set", f"business_unit={unit}"]
-    return measured(cmd, env)
+    return measured(cmd, env, cwd=(code or ROOT).resolve())
 
 
 def fresh_env(tmp: Path, name: str) -> dict:
