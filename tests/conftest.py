@@ -22,15 +22,41 @@ C,2026-08-01,Gold,Y
 """
 
 
+def write_csv_data(folder: Path, **tables: str) -> Path:
+    """``folder`` (made) holding one ``<table>.csv`` per keyword: ``orders=TEXT, ...``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for table, text in tables.items():
+        (folder / f"{table}.csv").write_text(text)
+    return folder
+
+
+def write_report_params(path: Path, data: Path, out: Path, extra: str = "",
+                        period: str = "2026Q3", predictive_clv: bool = False) -> Path:
+    """A params file at ``path`` reporting ``period`` of ``data`` into ``out``; the
+    predictive-CLV fit is off unless asked for (it costs seconds); ``extra`` is more YAML."""
+    path.write_text(f"data_dir: {data}\nperiod: {period}\noutput_dir: {out}\n"
+                    f"predictive_clv: {str(predictive_clv).lower()}\n{extra}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def csv_data():
+    """:func:`write_csv_data`, for tests that write their own small tables."""
+    return write_csv_data
+
+
+@pytest.fixture(scope="session")
+def report_params():
+    """:func:`write_report_params`, for tests that run reports through the command line."""
+    return write_report_params
+
+
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory) -> Path:
     """A data folder with :data:`TINY_ORDERS` and :data:`TINY_CUSTOMERS` as CSV files
     (read only: a test that changes data copies it first)."""
-    data = tmp_path_factory.mktemp("tiny") / "data"
-    data.mkdir()
-    (data / "orders.csv").write_text(TINY_ORDERS)
-    (data / "customers.csv").write_text(TINY_CUSTOMERS)
-    return data
+    return write_csv_data(tmp_path_factory.mktemp("tiny") / "data", orders=TINY_ORDERS,
+                          customers=TINY_CUSTOMERS)
 
 
 @pytest.fixture(scope="module")

@@ -27,19 +27,18 @@ def sample(tmp_path_factory) -> Path:
     return data
 
 
-def params_file(tmp_path: Path, data: Path, extra: str = "") -> Path:
-    path = tmp_path / "params.yaml"
-    path.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {tmp_path / 'out'}\n"
-                    f"predictive_clv: false\n{extra}")
-    return path
+@pytest.fixture
+def params_file(tmp_path: Path, sample: Path, report_params) -> Path:
+    """Params of the sample's report into ``tmp_path/out``."""
+    return report_params(tmp_path / "params.yaml", sample, tmp_path / "out")
 
 
-def batch(tmp_path: Path, data: Path, *args: str) -> int:
-    return main(["batch", "--params", str(params_file(tmp_path, data)), "--workers", "2", *args])
+def batch(params: Path, *args: str) -> int:
+    return main(["batch", "--params", str(params), "--workers", "2", *args])
 
 
-def test_batch_makes_one_complete_report_per_unit_and_an_index(tmp_path, sample, capsys):
-    assert batch(tmp_path, sample) == 0
+def test_batch_makes_one_complete_report_per_unit_and_an_index(tmp_path, sample, capsys, params_file):
+    assert batch(params_file) == 0
     period = tmp_path / "out" / "2026Q3"
     for unit in UNITS:
         names = {p.name for p in (period / unit).iterdir()}
@@ -52,11 +51,11 @@ def test_batch_makes_one_complete_report_per_unit_and_an_index(tmp_path, sample,
     assert "Net revenue" in index
     # rerun: nothing changed, so every unit is skipped
     capsys.readouterr()
-    assert batch(tmp_path, sample) == 0
+    assert batch(params_file) == 0
     err = capsys.readouterr().err
     assert err.count("skipped") == 3
     # --force remakes them
-    assert batch(tmp_path, sample, "--force") == 0
+    assert batch(params_file, "--force") == 0
     assert capsys.readouterr().err.count(" done ") == 3
 
 
@@ -81,8 +80,8 @@ def report_texts(folder: Path) -> dict[str, str]:
     return texts
 
 
-def test_unit_report_holds_only_its_own_customers(tmp_path, sample):
-    params = params_file(tmp_path, sample, EMAIL)
+def test_unit_report_holds_only_its_own_customers(tmp_path, sample, report_params):
+    params = report_params(tmp_path / "params.yaml", sample, tmp_path / "out", EMAIL)
     assert main(["batch", "--params", str(params), "--unit", "Retail", "--unit", "Online"]) == 0
     customers = pd.read_csv(sample / "customers.csv")
     online_ids = set(customers.loc[customers.business_unit == "Online", "customer_id"])
@@ -100,13 +99,13 @@ def test_unit_report_holds_only_its_own_customers(tmp_path, sample):
         assert f"{retail_revenue:,.0f}" in texts[name], name
 
 
-def test_one_failing_unit_does_not_stop_the_others(tmp_path, sample, capsys):
+def test_one_failing_unit_does_not_stop_the_others(tmp_path, sample, capsys, params_file):
     nb = nbformat.read("notebooks/segment_report.ipynb", 4)
     nb.cells.append(nbformat.v4.new_code_cell(
         'if business_unit == "Online":\n    raise RuntimeError("boom in Online")'))
     broken = tmp_path / "broken.ipynb"
     nbformat.write(nb, broken)
-    assert batch(tmp_path, sample, "--notebook", str(broken)) == 1
+    assert batch(params_file, "--notebook", str(broken)) == 1
     period = tmp_path / "out" / "2026Q3"
     assert (period / "Retail" / "segment_report.html").exists()
     assert (period / "Wholesale" / "segment_report.html").exists()
@@ -117,10 +116,9 @@ def test_one_failing_unit_does_not_stop_the_others(tmp_path, sample, capsys):
     assert "failed" in (period / "index.html").read_text()
 
 
-def test_a_killed_batch_leaves_no_half_written_report(tmp_path, sample):
-    params = params_file(tmp_path, sample)
+def test_a_killed_batch_leaves_no_half_written_report(tmp_path, params_file):
     proc = subprocess.Popen([sys.executable, "-m", "segreport.cli", "batch", "--params",
-                             str(params), "--workers", "2"], stderr=subprocess.PIPE,
+                             str(params_file), "--workers", "2"], stderr=subprocess.PIPE,
                             start_new_session=True)
     time.sleep(6)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -131,17 +129,17 @@ def test_a_killed_batch_leaves_no_half_written_report(tmp_path, sample):
         folder = period / unit
         assert not folder.exists() or expected <= {p.name for p in folder.iterdir()}
     # the next run clears what the killed one left in the hidden staging folder
-    assert batch(tmp_path, sample) == 0
+    assert batch(params_file) == 0
     staging = tmp_path / "out" / ".staging"
     assert not staging.exists() or not any(staging.iterdir()), [
         (p, sorted(p.rglob("*"))[:5]) for p in staging.iterdir()]
 
 
-def test_secret_in_environment_reaches_no_output_file(tmp_path, sample, monkeypatch):
+def test_secret_in_environment_reaches_no_output_file(tmp_path, sample, monkeypatch, params_file):
     secret = "s3cr3t-Pa55word-never-written"
     monkeypatch.setenv("SEGREPORT_SMTP_PASSWORD", secret)
     monkeypatch.setenv("SEGREPORT_DB_PASSWORD", secret)
-    assert batch(tmp_path, sample, "--unit", "Retail") == 0
+    assert batch(params_file, "--unit", "Retail") == 0
     for path in (tmp_path / "out").rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path

@@ -123,14 +123,13 @@ def email_html(folder: Path, unit: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory, no_pdf, tiny):
+def reports(tmp_path_factory, no_pdf, tiny, report_params):
     """The whole-business report, with a note, and unit X's, without one."""
     root = tmp_path_factory.mktemp("note")
     write_note(NOTE, root / "commentary", "2026Q3", "")
-    params = root / "params.yaml"
-    params.write_text(
-        f"data_dir: {tiny}\nperiod: 2026Q3\noutput_dir: {root / 'out'}\n"
-        f"commentary_dir: {root / 'commentary'}\npredictive_clv: false\n"
+    params = report_params(
+        root / "params.yaml", tiny, root / "out",
+        f"commentary_dir: {root / 'commentary'}\n"
         "targets: {retention_rate: 93, churn_rate: {Silver: 5}, revenue: {All: {All: 200}}}\n")
     assert main(["run", "--params", str(params)]) == 0
     assert main(["run", "--params", str(params), "--set", "business_unit=X"]) == 0

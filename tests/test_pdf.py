@@ -121,16 +121,11 @@ def test_tiny_page_prints_to_pdf_and_leaves_nothing_else_behind(tmp_path, privat
 
 
 @pytest.fixture(scope="module")
-def tiny_report(tmp_path_factory) -> Path:
+def tiny_report(tmp_path_factory, csv_data, report_params) -> Path:
     """A real report of a 4-customer CSV dataset through the command line (~4 s)."""
     root = tmp_path_factory.mktemp("report")
-    data = root / "data"
-    data.mkdir()
-    (data / "orders.csv").write_text(ORDERS)
-    (data / "customers.csv").write_text(CUSTOMERS)
-    params = root / "params.yaml"
-    params.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {root / 'out'}\n"
-                      "predictive_clv: false\n")
+    data = csv_data(root / "data", orders=ORDERS, customers=CUSTOMERS)
+    params = report_params(root / "params.yaml", data, root / "out")
     assert main(["run", "--params", str(params)]) == 0
     return root / "out" / "2026Q3" / "All" / "segment_report.html"
 

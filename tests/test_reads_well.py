@@ -31,13 +31,12 @@ HTML_LIMIT = 1_500_000
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
+def report(tmp_path_factory, report_params) -> Path:
     """The report folder of a 300-customer sample, through the command line."""
     root = tmp_path_factory.mktemp("reads")
     data = root / "data"
     generate_sample(data, n_customers=300, fmt="csv")
-    params = root / "params.yaml"
-    params.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {root / 'out'}\n")
+    params = report_params(root / "params.yaml", data, root / "out", predictive_clv=True)
     assert main(["run", "--params", str(params)]) == 0
     folder = root / "out" / "2026Q3" / "All"
     assert (folder / "segment_report.pdf").is_file(), f"no PDF: {INSTALL}"

@@ -15,14 +15,16 @@ from segreport.sample import generate_sample
 # The data: conftest.py's `tiny` (TINY_ORDERS, TINY_CUSTOMERS).
 
 
-def run(tmp_path: Path, data: Path, *extra: str) -> int:
-    params = tmp_path / "params.yaml"
-    params.write_text(f"data_dir: {data}\nperiod: 2026Q3\noutput_dir: {tmp_path / 'out'}\n"
-                      "predictive_clv: false\n")
-    return main(["run", "--params", str(params), *extra])
+@pytest.fixture
+def run(report_params):
+    """``segreport run`` of ``data`` into ``tmp_path/out``; its exit status."""
+    def run(tmp_path: Path, data: Path, *extra: str) -> int:
+        params = report_params(tmp_path / "params.yaml", data, tmp_path / "out")
+        return main(["run", "--params", str(params), *extra])
+    return run
 
 
-def test_run_writes_notebook_html_and_kpis_with_the_hand_computed_numbers(tmp_path, tiny):
+def test_run_writes_notebook_html_and_kpis_with_the_hand_computed_numbers(tmp_path, tiny, run):
     assert run(tmp_path, tiny) == 0
     folder = tmp_path / "out" / "2026Q3" / "All"
     assert {p.name for p in folder.iterdir()} >= {
@@ -54,7 +56,7 @@ def test_run_writes_notebook_html_and_kpis_with_the_hand_computed_numbers(tmp_pa
     assert set(kpis.period) == {"2026Q3"} and set(kpis.business_unit) == {"All"}
 
 
-def test_html_is_self_contained_hides_code_and_parameters(tmp_path, tiny):
+def test_html_is_self_contained_hides_code_and_parameters(tmp_path, tiny, run):
     assert run(tmp_path, tiny) == 0
     html = (tmp_path / "out" / "2026Q3" / "All" / "segment_report.html").read_text()
     assert "Customer segment report — 2026Q3" in html
@@ -68,14 +70,14 @@ def test_html_is_self_contained_hides_code_and_parameters(tmp_path, tiny):
     assert "no orders in the period" in html  # the empty AOV explains itself
 
 
-def test_executed_notebook_records_the_parameters(tmp_path, tiny):
+def test_executed_notebook_records_the_parameters(tmp_path, tiny, run):
     assert run(tmp_path, tiny, "--set", "active_window_days=90") == 0
     nb = nbformat.read(tmp_path / "out" / "2026Q3" / "All" / "segment_report.ipynb", 4)
     params = nb.metadata["papermill"]["parameters"]
     assert params["active_window_days"] == 90 and params["period"] == "2026Q3"
 
 
-def test_business_unit_report_goes_to_its_own_folder_and_holds_only_its_customers(tmp_path):
+def test_business_unit_report_goes_to_its_own_folder_and_holds_only_its_customers(tmp_path, run):
     data = tmp_path / "sample"
     generate_sample(data, n_customers=300, fmt="csv")
     assert run(tmp_path, data, "--set", "business_unit=Online", "--set", "predictive_clv=true") == 0
@@ -92,7 +94,7 @@ def test_business_unit_report_goes_to_its_own_folder_and_holds_only_its_customer
     assert "pymc-marketing" in html and "BG/NBD" in html
 
 
-def test_a_failing_notebook_publishes_nothing_and_keeps_the_executed_notebook(tmp_path, tiny):
+def test_a_failing_notebook_publishes_nothing_and_keeps_the_executed_notebook(tmp_path, tiny, run):
     broken = nbformat.read(Path("notebooks/segment_report.ipynb"), 4)
     broken.cells.append(nbformat.v4.new_code_cell("1 / 0"))
     path = tmp_path / "broken.ipynb"

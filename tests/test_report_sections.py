@@ -548,15 +548,9 @@ B,2026-07-20,Silver,X
 """
 
 
-def tiny(folder: Path, orders: str) -> Path:
-    folder.mkdir()
-    (folder / "orders.csv").write_text(orders)
-    (folder / "customers.csv").write_text(CUSTOMERS)
-    return folder
-
-
-def test_previous_facts_is_none_when_the_orders_do_not_reach_the_previous_quarter(tmp_path):
-    ds = read_dataset(tiny(tmp_path / "q3", ORDERS_Q3_ONLY))
+def test_previous_facts_is_none_when_the_orders_do_not_reach_the_previous_quarter(
+        tmp_path, csv_data):
+    ds = read_dataset(csv_data(tmp_path / "q3", orders=ORDERS_Q3_ONLY, customers=CUSTOMERS))
     p = Period.parse(PERIOD)
     assert previous_facts(ds, p) is None
     assert previous_facts(ds, p, segment_by="rfm") is None
@@ -565,8 +559,8 @@ def test_previous_facts_is_none_when_the_orders_do_not_reach_the_previous_quarte
     assert q.kpis[C.PREVIOUS_VALUE].isna().all()
 
 
-def test_previous_facts_are_last_quarters_facts_when_the_orders_reach_it(tmp_path):
-    ds = read_dataset(tiny(tmp_path / "q2q3", ORDERS_Q2_Q3))
+def test_previous_facts_are_last_quarters_facts_when_the_orders_reach_it(tmp_path, csv_data):
+    ds = read_dataset(csv_data(tmp_path / "q2q3", orders=ORDERS_Q2_Q3, customers=CUSTOMERS))
     p = Period.parse(PERIOD)
     prev = previous_facts(ds, p)
     assert prev is not None

@@ -181,14 +181,11 @@ C,2026-08-01,Gold,Y
 """
 
 
-def test_an_unknown_segment_stops_the_run_with_exit_2_before_any_report(tmp_path, capsys):
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "orders.csv").write_text(ORDERS)
-    (data / "customers.csv").write_text(CUSTOMERS)
-    params = tmp_path / "params.yaml"
-    params.write_text(f"data_dir: {data}\noutput_dir: {tmp_path / 'out'}\n"
-                      "targets: {churn_rate: {Silver: 8}}\n")
+def test_an_unknown_segment_stops_the_run_with_exit_2_before_any_report(
+        tmp_path, capsys, csv_data, report_params):
+    data = csv_data(tmp_path / "data", orders=ORDERS, customers=CUSTOMERS)
+    params = report_params(tmp_path / "params.yaml", data, tmp_path / "out",
+                           "targets: {churn_rate: {Silver: 8}}\n")
     assert main(["run", "--params", str(params)]) == 2
     err = capsys.readouterr().err
     assert "segreport: error: parameter 'targets.churn_rate.Silver': no segment or business " \
