@@ -109,6 +109,21 @@ def window_quarters(period: str) -> list[str]:
     return [last.shifted(-n).label for n in range(HISTORY_QUARTERS, -1, -1)]
 
 
+def fit_predicted_clv(summary_file: str | Path, business_unit: str = "",
+                      clv_horizon_months: int = 12, clv_discount_rate: float = 0.10) -> bool:
+    """Fit the predictive-CLV models to ``business_unit``'s customers in the purchase
+    summary ``summary_file`` (every unit, as the prepared folder holds it) and keep the fit
+    in the fit cache, where :func:`load_quarter` then finds it (the fingerprint is that of
+    the same customers and settings; segments are not in it). Returns whether a fit is
+    now kept: a failed fit is not, and the report tries it again."""
+    from segreport.kpis.predictive_clv import predictive_clv_kpis
+
+    summary = _read_unit(Path(summary_file), business_unit)
+    _, fit = predictive_clv_kpis(summary, clv_horizon_months, clv_discount_rate,
+                                 cache_dir=cache_dir("clv"))
+    return fit.ok
+
+
 def _behaviour_kept(folder: Path, p: Period, business_unit: str, make):
     """``make()`` (RFM, behaviour groups, migration: seconds on a large unit) once per
     prepared folder, quarter and unit; later reports of it read the kept result. The
@@ -169,5 +184,5 @@ def load_report(data_dir: str, period: str, business_unit: str = "", columns: di
                         clv_horizon_months, clv_discount_rate, targets)
 
 
-__all__ = ["HISTORY_QUARTERS", "Prepared", "check_request", "load_quarter", "load_report",
-           "prepare", "read_info", "window_quarters"]
+__all__ = ["HISTORY_QUARTERS", "Prepared", "check_request", "fit_predicted_clv", "load_quarter",
+           "load_report", "prepare", "read_info", "window_quarters"]

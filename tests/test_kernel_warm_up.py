@@ -1,8 +1,10 @@
 """A kernel started early warms up while the data is prepared: the imports of every
-report, and the predictive-CLV models only when the process that started it says the data
-is prepared afresh (segreport.report.kernel.warm_up / ReusedKernel.hint)."""
+report, and, only when the process that started it says the data is prepared afresh, the
+predictive-CLV models and the report's own fit as soon as the purchase summary is ready
+(segreport.report.kernel.warm_up / ReusedKernel.hint / request_fit)."""
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -18,18 +20,46 @@ def loads(monkeypatch) -> list[int]:
     return calls
 
 
-def test_the_models_are_loaded_when_the_hint_says_fit(tmp_path, loads):
+@pytest.fixture
+def fits(monkeypatch) -> list[tuple]:
+    from segreport import pipeline
+
+    calls: list[tuple] = []
+    monkeypatch.setattr(pipeline, "fit_predicted_clv", lambda path, **kw: calls.append((path, kw)))
+    return calls
+
+
+def test_the_models_are_loaded_when_the_hint_says_fit(tmp_path, loads, fits):
     hint = tmp_path / "hint"
     hint.write_text(K.FIT)
-    K.warm_up(str(hint), wait=5)
-    assert loads == [1]
+    (tmp_path / K.REQUEST_NAME).write_text("{}")  # no fit will be asked for
+    K.warm_up(str(hint), wait=5, fit_wait=5)
+    assert loads == [1] and fits == []
 
 
-def test_the_models_are_not_loaded_when_the_hint_says_no_fit(tmp_path, loads):
+def test_a_kernel_told_fit_fits_the_summary_it_is_handed(tmp_path, loads, fits):
+    hint = tmp_path / "hint"
+    hint.write_text(K.FIT)
+    asked = {"business_unit": "Retail", "clv_horizon_months": 6, "clv_discount_rate": 0.05}
+    (tmp_path / K.REQUEST_NAME).write_text(json.dumps(asked))
+    K.warm_up(str(hint), wait=5, fit_wait=5)
+    assert fits == [(tmp_path / K.SUMMARY_NAME, asked)]
+
+
+def test_a_kernel_told_fit_stops_waiting_for_a_summary_that_never_comes(tmp_path, loads, fits):
+    hint = tmp_path / "hint"
+    hint.write_text(K.FIT)
+    started = time.monotonic()
+    K.warm_up(str(hint), wait=5, fit_wait=0.3)
+    assert loads == [1] and fits == [] and time.monotonic() - started >= 0.3
+
+
+def test_the_models_are_not_loaded_when_the_hint_says_no_fit(tmp_path, loads, fits):
     hint = tmp_path / "hint"
     hint.write_text(K.NO_FIT)
-    K.warm_up(str(hint), wait=5)
-    assert loads == []
+    (tmp_path / K.REQUEST_NAME).write_text('{"business_unit": ""}')  # not even looked at
+    K.warm_up(str(hint), wait=5, fit_wait=5)
+    assert loads == [] and fits == []
 
 
 def test_without_a_hint_the_kernel_stops_waiting(tmp_path, loads):
@@ -61,3 +91,23 @@ def test_only_the_first_hint_counts_and_an_unhinted_kernel_ignores_hints(tmp_pat
     finally:
         kernel.close()
     assert "".join(seen).strip() == "['segreport.charts']"  # imported; no model loaded
+
+
+def test_a_kernel_told_fit_is_ready_with_the_models_once_told_no_fit_will_come(tmp_path):
+    kernel = K.ReusedKernel()
+    km = kernel.get(str(tmp_path), hinted=True)
+    try:
+        kernel.hint(K.FIT)
+        kernel.no_fit_request()  # e.g. the data could not be prepared
+        client = km.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=120)
+        seen: list[str] = []
+        client.execute_interactive(
+            "import sys; print(sorted(m for m in ('segreport.charts', 'pymc_marketing') "
+            "if m in sys.modules))",
+            output_hook=lambda msg: seen.append(msg["content"].get("text", "")), timeout=60)
+        client.stop_channels()
+    finally:
+        kernel.close()
+    assert "".join(seen).strip() == "['pymc_marketing', 'segreport.charts']"

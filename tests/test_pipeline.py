@@ -80,3 +80,32 @@ def test_a_units_behaviour_groups_are_made_once_per_prepared_folder(data, monkey
     pd.testing.assert_frame_equal(again.behaviour.rfm, first.behaviour.rfm)
     assert again.behaviour.clusters.k == first.behaviour.clusters.k
     assert not other.behaviour.rfm.index.isin(first.behaviour.rfm.index).any()
+
+
+def test_the_fit_made_from_the_early_purchase_summary_is_the_one_the_report_reads(data, tmp_path):
+    # ``segreport run`` hands each period's purchase summary to the notebook's kernel as
+    # soon as it is computed; the kernel fits and keeps the fit. The report must then read
+    # that fit (a cache hit), not fit again: same customers, same settings, same key.
+    from segreport.pipeline import fit_predicted_clv, load_quarter
+    from segreport.prepared.folder import purchases_file
+
+    seen = {}
+    prepared = prepare_cached(data, ["2026Q3"], on_purchases=seen.__setitem__)
+    assert list(seen) == ["2026Q3"]
+    pd.testing.assert_frame_equal(seen["2026Q3"],
+                                  pd.read_parquet(prepared.folder / purchases_file("2026Q3")))
+    early = tmp_path / "early.parquet"
+    seen["2026Q3"].to_parquet(early, index=False)
+    assert fit_predicted_clv(early, "", clv_horizon_months=6, clv_discount_rate=0.05)
+    q = load_quarter(prepared.folder, "2026Q3", "", clv_horizon_months=6, clv_discount_rate=0.05)
+    assert q.clv_fit.ok and q.clv_fit.cached
+    other = load_quarter(prepared.folder, "2026Q3", "", clv_horizon_months=12,
+                         clv_discount_rate=0.05)
+    assert other.clv_fit.ok and not other.clv_fit.cached  # another horizon is another fit
+
+
+def test_a_folder_read_from_the_cache_hands_over_no_purchase_summary(data):
+    prepare_cached(data, ["2026Q3"])
+    seen = {}
+    prepare_cached(data, ["2026Q3"], on_purchases=seen.__setitem__)
+    assert seen == {}

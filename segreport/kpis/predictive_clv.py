@@ -354,18 +354,15 @@ def predictive_clv_kpis(summary: pd.DataFrame, horizon_months: int = 12,
     return predictive_rows(per_customer, segment_list, notes, ok), fit
 
 
-WARM_UP_CUSTOMERS = 200
-"""Customers of the tiny fit that loads the models' compiled code (:func:`load_models`)."""
-
-
 def load_models() -> None:
-    """Fit both models once to a tiny simulated summary and discard the result: pytensor
-    loads the models' compiled code (~4 s, once per process), so that a later fit in the
-    same process pays only for fitting. A notebook kernel started early does this while
-    the data is prepared (:func:`segreport.report.kernel.warm_up`)."""
+    """Import the models' libraries (pymc-marketing, pymc, pytensor: ~4 s, once per
+    process), so that a fit that follows pays only for fitting. A notebook kernel started
+    early does this while the data is prepared (:func:`segreport.report.kernel.warm_up`)."""
+    _ensure_compiledir()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        predictive_clv_kpis(simulate_summary(WARM_UP_CUSTOMERS))
+        import pymc_extras.prior  # noqa: F401
+        import pymc_marketing.clv  # noqa: F401
 
 
 __all__ = [

@@ -9,6 +9,7 @@ the folder keeps the checked tables instead.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -69,11 +70,16 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
             password_env: str = "SEGREPORT_DB_PASSWORD", active_window_days: int = 365,
             segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0,
             max_unknown_customer_pct: float | None = None, engine: str = "duckdb",
-            spark_master: str = "local[*]", targets: dict | None = None) -> Prepared:
+            spark_master: str = "local[*]", targets: dict | None = None,
+            on_purchases: Callable[[str, pd.DataFrame], None] | None = None) -> Prepared:
     """Check the source and write everything the reports of ``periods`` need to ``folder``.
 
     ``targets`` (the params' ``targets:``) are checked against the data's segments and
     units before any work; they change no number, so nothing of them is written.
+
+    ``on_purchases(period, summary)`` is called with each period's purchase summary (every
+    unit) as soon as it is computed, before the KPI panel: what needs only the summary
+    (the predictive-CLV fit) can start while the rest is prepared.
 
     ``engine`` (``duckdb`` or ``pyspark``) and ``spark_master`` say where a folder of files
     is computed; a PostgreSQL ``data_source`` is computed in PostgreSQL (see
@@ -94,7 +100,7 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
                        max_unknown_customer_pct=max_unknown_customer_pct)
     try:
         return _prepare(folder, data, periods, business_unit, active_window_days, segment_by,
-                        gross_margin_pct, targets)
+                        gross_margin_pct, targets, on_purchases)
     except (DataError, ConfigError):
         raise
     except Exception as exc:
@@ -107,7 +113,7 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
 
 
 def _prepare(folder, data, periods, business_unit, active_window_days, segment_by,
-             gross_margin_pct, targets=None) -> Prepared:
+             gross_margin_pct, targets=None, on_purchases=None) -> Prepared:
     from segreport.engine import panel as P
     from segreport.engine.backend import materialize
     from segreport.engine.purchases import purchase_summary
@@ -138,6 +144,12 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
             if name in data.tables:
                 data.tables[name] = materialize(data, data.tables[name], f"checked_{name}")
     history = materialize(data, P.customer_with_history(data, window, segment_by), "history")
+    for label in periods:
+        summary = purchase_summary(data, Period.parse(label).end, segment_by, history)
+        summary.to_parquet(folder / purchases_file(label), index=False)
+        if on_purchases is not None:
+            on_purchases(label, summary)
+        del summary
     panel = P.panel(data, window, active_window_days, segment_by, wide=history)
     if data.backend == "pyspark":  # a union of a projection per quarter, planned per query
         panel = materialize(data, panel, "panel")
@@ -164,8 +176,6 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
         c, s = P.cohort_counts(panel, q, COHORT_QUARTERS, q - COHORTS_SHOWN + 1)
         cells.append(c.assign(period=label))
         sizes.append(s.assign(period=label))
-        purchase_summary(data, Period.parse(label).end, segment_by, history).to_parquet(
-            folder / purchases_file(label), index=False)
     pd.concat(cells).to_parquet(folder / COHORTS_FILE, index=False)
     pd.concat(sizes).to_parquet(folder / COHORT_SIZES_FILE, index=False)
     write_info(folder, info, periods, first_data, span)

@@ -142,30 +142,56 @@ WARM_UP = f"import {', '.join(WARM_UP_MODULES)}"
 FIT, NO_FIT = "fit", "no fit"
 HINT_WAIT = 30.0
 """Seconds a starting kernel waits for its hint before it stops waiting."""
+FIT_WAIT = 3600.0
+"""Seconds a kernel told :data:`FIT` waits for the fit request (:meth:`ReusedKernel.request_fit`):
+the data preparation before it takes minutes on a large business."""
+SUMMARY_NAME, REQUEST_NAME = "purchases.parquet", "fit.json"
 
 
-def warm_up(hint: str, wait: float = HINT_WAIT) -> None:
-    """What a kernel started early runs as it starts: the imports of every report, then,
-    when the process that started it writes :data:`FIT` into the file ``hint``, a tiny
-    predictive-CLV fit that loads the models' compiled code (~4 s, paid once per process;
-    :func:`segreport.kpis.predictive_clv.load_models`). That process writes :data:`FIT`
-    when the data is prepared afresh (so the report's own fit is unlikely to be cached),
-    :data:`NO_FIT` otherwise; the kernel stops waiting after ``wait`` seconds."""
+def _wait_for(path: Path, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def warm_up(hint: str, wait: float = HINT_WAIT, fit_wait: float = FIT_WAIT) -> None:
+    """What a kernel started early runs as it starts, while the data is prepared: the
+    imports of every report, then, when the process that started it writes :data:`FIT`
+    into the file ``hint`` (the data is prepared afresh, so the report's predictive-CLV fit
+    is unlikely to be cached), the models' libraries (~4 s) and the report's own fit, as
+    soon as that process has the purchase summary (:meth:`ReusedKernel.request_fit`): the
+    fit is kept in the fit cache, where the notebook finds it. :data:`NO_FIT` (or no hint
+    within ``wait`` seconds) skips both."""
     import importlib
 
     for module in WARM_UP_MODULES:
         importlib.import_module(module)
-    path, deadline = Path(hint), time.monotonic() + wait
-    while not path.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    path = Path(hint)
+    if not _wait_for(path, wait):
+        return
     try:
         word = path.read_text().strip()
     except OSError:
         return
-    if word == FIT:
-        from segreport.kpis.predictive_clv import load_models
+    if word != FIT:
+        return
+    from segreport.kpis.predictive_clv import load_models
 
-        load_models()
+    load_models()
+    request = path.with_name(REQUEST_NAME)
+    if not _wait_for(request, fit_wait):
+        return
+    try:
+        asked = json.loads(request.read_text())
+    except (OSError, ValueError):
+        return
+    if asked:
+        from segreport.pipeline import fit_predicted_clv
+
+        fit_predicted_clv(path.with_name(SUMMARY_NAME), **asked)
 
 
 class ReusedKernel:
@@ -204,6 +230,27 @@ class ReusedKernel:
         if self._hint is None or self._hint.exists():
             return
         write_file_atomic(self._hint, word.encode())
+
+    def request_fit(self, summary, business_unit: str, clv_horizon_months: int,
+                    clv_discount_rate: float) -> None:
+        """Ask a kernel told :data:`FIT` to fit the predictive-CLV models of
+        ``business_unit`` in the purchase summary ``summary`` (a frame of every unit, as the
+        prepared folder holds it) while it waits; only the first request counts."""
+        if self._hint is None or self._hint.with_name(REQUEST_NAME).exists():
+            return
+        summary.to_parquet(self._hint.with_name(SUMMARY_NAME), index=False)
+        self._request({"business_unit": business_unit,
+                       "clv_horizon_months": clv_horizon_months,
+                       "clv_discount_rate": clv_discount_rate})
+
+    def no_fit_request(self) -> None:
+        """Tell a kernel waiting for a fit request that none will come (the data could not
+        be prepared, or needed no fit)."""
+        if self._hint is not None and not self._hint.with_name(REQUEST_NAME).exists():
+            self._request({})
+
+    def _request(self, asked: dict) -> None:
+        write_file_atomic(self._hint.with_name(REQUEST_NAME), json.dumps(asked).encode())
 
     def close(self) -> None:
         """Shut the kernel down (asking it first)."""

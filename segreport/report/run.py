@@ -126,13 +126,15 @@ def _kernel_write_error(ename: str, evalue: str) -> OSError | None:
     return OSError(int(found[1]), found[2], found[3])
 
 
-def prepare_data(params: ReportParams, periods: list[str] | None = None) -> Prepared:
+def prepare_data(params: ReportParams, periods: list[str] | None = None,
+                 on_purchases=None) -> Prepared:
     """Check the data in the engine and compute every KPI, quarter and unit the reports of
     ``periods`` (default: the params' period) need; reused while the source files, these
-    settings and the code are unchanged (:func:`segreport.prepared.cached.prepare_cached`)."""
+    settings and the code are unchanged (:func:`segreport.prepared.cached.prepare_cached`,
+    which calls ``on_purchases`` when it prepares afresh)."""
     return prepare_cached(params.data_source or params.data_dir, periods or [params.period],
                           business_unit=params.business_unit, targets=params.targets,
-                          **_prepare_settings(params))
+                          on_purchases=on_purchases, **_prepare_settings(params))
 
 
 def is_data_prepared(params: ReportParams, periods: list[str] | None = None) -> bool:
@@ -224,6 +226,19 @@ def pdf_or_warn(html: Path, pdf: Path, say: Say) -> bool:
     return True
 
 
+def _fit_in(kernel: ReusedKernel, params: ReportParams):
+    """The ``on_purchases`` of :func:`prepare_data` that asks ``kernel`` to fit the
+    report's predictive-CLV models to its period's purchase summary."""
+    period = Period.parse(params.period).label
+
+    def on_purchases(label: str, summary) -> None:
+        if label == period:
+            kernel.request_fit(summary, params.business_unit, params.clv_horizon_months,
+                               params.clv_discount_rate)
+
+    return on_purchases
+
+
 def run_report(params: ReportParams, notebook: Path | None = None, say: Say = stderr_progress,
                kernel: ReusedKernel | None = None) -> Path:
     """Produce one report and return the folder it was published in. ``kernel`` is the
@@ -235,15 +250,18 @@ def run_report(params: ReportParams, notebook: Path | None = None, say: Say = st
     output_dir = Path(params.output_dir).resolve()
     clear_stale_staging(output_dir)
     # The notebook's kernel starts and imports while the data is prepared; when the data
-    # is prepared afresh it also loads the predictive-CLV models, whose fit is then
-    # unlikely to be cached.
+    # is prepared afresh (so the predictive-CLV fit is unlikely to be cached) it also
+    # imports the models and fits them as soon as the purchase summary is computed.
     kernel = kernel or ReusedKernel()
     try:
         km = kernel.get(str(notebook.parent), hinted=True)
         fresh = params.predictive_clv and not is_data_prepared(params)
         kernel.hint(FIT if fresh else NO_FIT)
         with stage(1, say):
-            prepared = prepare_data(params)
+            try:
+                prepared = prepare_data(params, on_purchases=_fit_in(kernel, params))
+            finally:
+                kernel.no_fit_request()
         final = render_unit(params, prepared.folder, notebook, say, kernel=km)
     except KeyboardInterrupt:
         kernel.kill()
