@@ -2,8 +2,8 @@
 everything that decides it (content-addressed: an entry is never stale, only unused).
 
 The root is ``$SEGREPORT_CACHE_DIR``, by default ``~/.cache/segreport`` (owner-only):
-``prepared/`` holds prepared data, ``clv/`` model fits, ``figures/`` chart images and
-``pdf/`` printed reports. Deleting any of it is always safe; it is made again.
+``prepared/`` holds prepared data, ``clv/`` model fits, ``figures/`` chart images,
+``html/`` rendered reports and ``pdf/`` printed reports. Deleting any of it is always safe; it is made again.
 """
 from __future__ import annotations
 

@@ -111,3 +111,17 @@ def test_a_kernel_told_fit_is_ready_with_the_models_once_told_no_fit_will_come(t
     finally:
         kernel.close()
     assert "".join(seen).strip() == "['pymc_marketing', 'segreport.charts']"
+
+
+def test_a_fit_that_fails_in_the_warm_up_is_left_to_the_notebook(tmp_path, loads, monkeypatch):
+    from segreport import pipeline
+
+    def broken(path, **kw):
+        raise OSError("summary unreadable")
+
+    monkeypatch.setattr(pipeline, "fit_predicted_clv", broken)
+    hint = tmp_path / "hint"
+    hint.write_text(K.FIT)
+    (tmp_path / K.REQUEST_NAME).write_text('{"business_unit": ""}')
+    K.warm_up(str(hint), wait=5, fit_wait=5)  # no exception: the kernel starts all the same
+    assert loads == [1]

@@ -191,7 +191,10 @@ def warm_up(hint: str, wait: float = HINT_WAIT, fit_wait: float = FIT_WAIT) -> N
     if asked:
         from segreport.pipeline import fit_predicted_clv
 
-        fit_predicted_clv(path.with_name(SUMMARY_NAME), **asked)
+        try:
+            fit_predicted_clv(path.with_name(SUMMARY_NAME), **asked)
+        except Exception:  # noqa: BLE001 - the notebook fits again, and says what failed
+            return
 
 
 class ReusedKernel:
