@@ -8,7 +8,8 @@ Usage::
 
 Prints, for the data folder (the 1M-order sample by default):
 
-1. a trivial notebook (one cell) through the papermill CLI + the nbconvert CLI (HTML);
+1. a trivial notebook (one cell) through the papermill CLI + the nbconvert CLI (HTML), the
+   best of three runs;
 2. ``segreport run`` (every chart, HTML + PDF, predicted CLV on) with empty caches, re-run
    on unchanged data, and after one order amount was edited (no cached result applies),
    each with its ratio to (1) and its peak memory (the largest process: ``segreport`` or
@@ -46,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SEGREPORT = [sys.executable, "-m", "segreport.cli"]
 PARAMS = ROOT / "params" / "default.yaml"
+TRIVIAL_RUNS = 3
 
 
 def measured(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> tuple[float, float]:
@@ -227,8 +229,12 @@ def main() -> None:
         return print_facts_stage(data, args.period)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        trivial = trivial_notebook(tmp)
-        print(f"trivial notebook (papermill CLI + nbconvert CLI): {trivial:6.1f} s")
+        # the trivial notebook's time varies by a second or two from run to run on these
+        # machines; the best of three is the stable figure (and the strictest for the ratios)
+        trivials = [trivial_notebook(tmp) for _ in range(TRIVIAL_RUNS)]
+        trivial = min(trivials)
+        print(f"trivial notebook (papermill CLI + nbconvert CLI): {trivial:6.1f} s  (best of "
+              f"{', '.join(f'{t:.1f}' for t in trivials)} s)")
         labels = ("full report, empty caches", "full report, re-run, data unchanged",
                   "full report, one order amount edited")
         if args.baseline is not None:
