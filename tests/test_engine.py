@@ -138,6 +138,33 @@ def test_duplicate_orders_and_unknown_customers_are_set_aside_in_the_engine(samp
                      load_quarter(tmp_path / "prepared", PERIOD, predictive=False).kpis)
 
 
+@pytest.mark.parametrize("written, reference", [("{} ", "padded"), ("N/A", "marker")])
+def test_an_orders_customer_id_that_is_no_id_is_not_taken_for_an_unknown_customer(
+        sample, tmp_path, written, reference):
+    # The engine checks an order's customer id by finding it among the customers; one it
+    # does not find is an unknown customer only if it is an id at all. A padded id is
+    # the reader's to read (it strips it: the order stays its customer's), a marker the
+    # reader's to refuse, with the same message as the reader's own.
+    from segreport.errors import DataError
+
+    data_dir, _, _ = sample
+    orders = pd.read_parquet(data_dir / "orders.parquet")
+    orders.loc[0, C.CUSTOMER_ID] = written.format(orders.loc[0, C.CUSTOMER_ID])
+    _copy_with(data_dir, tmp_path / "data", orders.head(0))
+    orders.to_parquet(tmp_path / "data" / "orders.parquet", index=False)
+    if reference == "marker":
+        with pytest.raises(DataError) as engine_error:
+            open_engine(tmp_path / "data")
+        with pytest.raises(DataError) as reference_error:
+            read_dataset(tmp_path / "data")
+        assert str(engine_error.value) == str(reference_error.value)
+        assert "'N/A'" in str(engine_error.value)
+        return
+    data = open_engine(tmp_path / "data")
+    assert not [q for q in data.info.quality if q.rows_dropped]  # nobody set aside
+    assert data.tables[C.ORDERS].count().execute() == len(orders)
+
+
 def test_a_value_the_engine_does_not_take_gets_the_reference_message(sample, tmp_path):
     from segreport.errors import DataError
 

@@ -9,7 +9,7 @@ import pytest
 
 from segreport import columns as col
 from segreport.errors import ConfigError
-from segreport.sample import BUSINESS_UNITS, SEGMENTS, generate_sample, sample_tables
+from segreport.sample import BUSINESS_UNITS, SEGMENTS, generate_sample, sample_tables, writer
 
 N = 500
 START, END = "2022-01-01", "2026-09-30"
@@ -280,14 +280,18 @@ def _block_of(ids: pd.Series) -> pd.Series:
 def _in_memory_bytes(frame: pd.DataFrame, fmt: str) -> bytes:
     if fmt == "parquet":
         buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False, engine="pyarrow")
+        frame.to_parquet(buffer, index=False, engine="pyarrow", row_group_size=SMALL_GROUPS)
         return buffer.getvalue()
     return frame.to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n").encode()
 
 
+SMALL_GROUPS = 1000  # rows per Parquet row group: several per table, across blocks
+
+
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_files_written_block_by_block_are_the_in_memory_tables_written_at_once(
-        tmp_path, blocked, fmt):
+        tmp_path, blocked, fmt, monkeypatch):
+    monkeypatch.setattr(writer, "ROW_GROUP_ROWS", SMALL_GROUPS)
     paths = generate_sample(tmp_path, n_customers=BLOCK * N_BLOCKS, seed=7, start=START,
                             end=END, fmt=fmt, subscription=True, block_customers=BLOCK)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths.values())

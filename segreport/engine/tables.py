@@ -64,15 +64,18 @@ from segreport.engine.backend import (
 from segreport.engine.checks import (
     ReaderFallback,
     check_typed,
-    present_columns,
-    typed_table,
+    typed_columns,
     user_names,
 )
 from segreport.engine.clean import (
     clean_customers,
     clean_orders,
     count_unit_rows,
+    customer_aggregates,
+    customers_by_unit,
     describe_customers,
+    order_aggregates,
+    rows_by_unit,
 )
 from segreport.engine.options import (
     DEFAULT_ENGINE,
@@ -191,6 +194,15 @@ def from_dataset(ds: Dataset, con=None) -> EngineData:
                       rows={k: len(ds.tables[k]) for k in big}, views=views)
 
 
+CHECKED_WITH = {C.ORDERS: order_aggregates, C.CUSTOMERS: customer_aggregates}
+"""Per table, aggregates its cleaning needs, computed in the query that checks it (given
+the table and the engine's name)."""
+
+
+def _nothing(table: ir.Table, engine: str) -> dict:
+    return {}
+
+
 # --- opening a source ----------------------------------------------------------------------
 
 def _open_folder(con, folder: Path, columns: dict, tables: dict[str, str],
@@ -266,6 +278,9 @@ def _open_tables(con, source, location: str, columns: dict, raw_table, views: li
     files: dict[str, Any] = {}
     present: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
+    stats: dict[str, pd.Series] = {}
+    # With a customers table, an order's customer id is checked by finding it there.
+    known_ids = {C.ORDERS: (C.CUSTOMER_ID,)} if source.find(C.CUSTOMERS) is not None else {}
     for name, spec in C.CONTRACT.items():
         where = source.find(name)
         if where is None:
@@ -279,9 +294,15 @@ def _open_tables(con, source, location: str, columns: dict, raw_table, views: li
             counts[name] = len(frame)
             continue
         raw = raw_table(name, where)
-        typed = typed_table(raw, spec, user_names(spec, columns.get(name, {}), raw.columns))
-        n = check_typed(typed, con)
-        big[name], present[name], counts[name] = typed.drop("__problem"), present_columns(typed), n
+        cols, problem = typed_columns(raw, spec, user_names(spec, columns.get(name, {}),
+                                                            raw.columns), known_ids.get(name, ()))
+        checked = raw.select(**cols, __problem=problem)
+        stats[name] = check_typed(checked, con,
+                                  CHECKED_WITH.get(name, _nothing)(checked, con.name))
+        counts[name] = int(stats[name]["n"])
+        # The checked table carries its typed columns only, not the check: every later
+        # query is compiled from it, and a smaller expression compiles faster.
+        big[name], present[name] = raw.select(**cols), list(cols)
     quality = [QualityNote(name, files[name].name, counts[name]) for name in present]
     info = DatasetInfo(location, {k: str(v) for k, v in files.items()}, present, quality,
                        {t: dict(m) for t, m in columns.items() if m})
@@ -290,11 +311,14 @@ def _open_tables(con, source, location: str, columns: dict, raw_table, views: li
         con.raw_sql(f"SET memory_limit = '{LARGE_MEMORY_LIMIT}'")
     orders_read, customers_read = big[C.ORDERS], big.get(C.CUSTOMERS)
     try:
-        clean_customers(data, files)
-        clean_orders(data, files, counts[C.ORDERS], columns.get(C.ORDERS, {}),
-                      max_unknown_customer_pct)
-        describe_customers(data)
-        count_unit_rows(data, orders_read, customers_read)
+        clean_customers(data, files, stats.get(C.CUSTOMERS))
+        by_unit = rows_by_unit({t: big[t] for t in (C.ORDERS, C.SURVEYS) if t in big},
+                               customers_read)
+        clean_orders(data, files, stats[C.ORDERS], columns.get(C.ORDERS, {}),
+                      max_unknown_customer_pct, by_unit)
+        customers = customers_by_unit(customers_read)
+        describe_customers(data, customers)
+        count_unit_rows(data, orders_read, customers_read, customers, by_unit)
     except ReaderFallback:
         raise
     except (DataError, ConfigError):
