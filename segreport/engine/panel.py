@@ -72,18 +72,21 @@ def quarter_bounds(first: int, last: int) -> pd.DataFrame:
                          END: end.astype("datetime64[us]")})
 
 
-def customer_base(data: EngineData, segment_by: str = C.SEGMENT) -> ir.Table:
+def customer_base(data: EngineData, segment_by: str = C.SEGMENT,
+                  first: ir.Table | None = None) -> ir.Table:
     """One row per customer: ``customer_id, segment, business_unit, acquired_at,
     first_order_at`` (first order ever), ``churn_date`` (subscription data) and
     ``profile_complete``.
 
     With a customers table its rows are the customers and ``segment`` is the column
     ``segment_by`` (empty → ``Unassigned``); without one, every customer id of the orders,
-    in ``Unsegmented`` and unit ``All``, acquired at the first order.
+    in ``Unsegmented`` and unit ``All``, acquired at the first order. ``first``: the
+    first orders (``customer_id, first_order_at``) when already computed.
     """
     orders = data.tables[C.ORDERS]
-    first = (orders.filter(orders[C.AMOUNT] > 0).group_by(C.CUSTOMER_ID)
-             .aggregate(first_order_at=orders[C.ORDER_DATE].min()))
+    if first is None:
+        first = (orders.filter(orders[C.AMOUNT] > 0).group_by(C.CUSTOMER_ID)
+                 .aggregate(first_order_at=orders[C.ORDER_DATE].min()))
     cust = data.tables.get(C.CUSTOMERS)
     if cust is None:
         ids = orders.select(C.CUSTOMER_ID).distinct()
@@ -124,24 +127,46 @@ def _in_bucket(date: ir.TimestampValue, window: Window) -> list[ir.BooleanValue]
                                 for k in range(len(starts))]
 
 
+def _bucket(date: ir.TimestampValue, window: Window) -> ir.IntegerValue:
+    """The bucket of ``date`` as a number (see :func:`_in_bucket`; -1 after the window):
+    one ``CASE`` of comparisons with the quarters' boundaries."""
+    bounds = quarter_bounds(window.first, window.last)
+    edges = [ibis.literal(t.to_pydatetime()) for t in bounds[START]]
+    edges.append(ibis.literal(bounds[END].iloc[-1].to_pydatetime()))
+    return ibis.cases(*((date < edge, k) for k, edge in enumerate(edges)), else_=-1)
+
+
 def customer_quarters_wide(data: EngineData, window: Window) -> ir.Table:
-    """One row per customer with orders: per bucket ``j`` (see :func:`_in_bucket`) the last
-    order (amount > 0) ``last_j``, and for the window's quarters the net revenue
-    ``revenue_j``, orders ``orders_j`` and margin ``margin_j``; one hash aggregation over
-    the orders, no sort."""
+    """One row per customer with orders: ``first_order_at`` (first order with amount > 0,
+    ever), per bucket ``j`` (see :func:`_in_bucket`) the last order (amount > 0)
+    ``last_j``, and for the window's quarters the net revenue ``revenue_j``, orders
+    ``orders_j`` and margin ``margin_j``.
+
+    Two hash aggregations, no sort: the orders per customer and bucket (one bucket
+    computed per row), then those few rows per customer spread into columns (filtering
+    every order row once per column instead cost ~50 filters per row)."""
     orders = data.tables[C.ORDERS]
     has_margin = C.MARGIN in orders.columns
-    positive = orders[C.AMOUNT] > 0
-    aggs = {}
-    for k, hit in enumerate(_in_bucket(orders[C.ORDER_DATE], window)):
-        aggs[f"last_{k}"] = orders[C.ORDER_DATE].max(where=hit & positive)
+    date, amount = orders[C.ORDER_DATE], orders[C.AMOUNT]
+    positive = amount > 0
+    sums = {"revenue": amount.sum(), "orders": amount.count(where=positive)}
+    if has_margin:
+        sums["margin"] = orders[C.MARGIN].sum()
+    sparse = orders.group_by([C.CUSTOMER_ID, _bucket(date, window).name("bucket")]).aggregate(
+        first=date.min(where=positive), last=date.max(where=positive), **sums)
+    # A customer has at most one row per bucket: its value is that row's (MAX of one
+    # value), NULL without one; a count is then 0.
+    aggs = {"first_order_at": sparse["first"].min()}
+    for k in range(len(window.quarters) + 1):
+        hit = sparse["bucket"] == k
+        aggs[f"last_{k}"] = sparse["last"].max(where=hit)
         if k == 0:
             continue
-        aggs[f"revenue_{k}"] = orders[C.AMOUNT].sum(where=hit)
-        aggs[f"orders_{k}"] = orders[C.AMOUNT].count(where=hit & positive)
+        aggs[f"revenue_{k}"] = sparse["revenue"].max(where=hit)
+        aggs[f"orders_{k}"] = sparse["orders"].max(where=hit).fill_null(0)
         if has_margin:
-            aggs[f"margin_{k}"] = orders[C.MARGIN].sum(where=hit)
-    return orders.group_by(C.CUSTOMER_ID).aggregate(**aggs)
+            aggs[f"margin_{k}"] = sparse["margin"].max(where=hit)
+    return sparse.group_by(C.CUSTOMER_ID).aggregate(**aggs)
 
 
 def responses_wide(data: EngineData, window: Window) -> ir.Table:
@@ -218,9 +243,10 @@ def customer_with_history(data: EngineData, window: Window,
     """:func:`customer_base` joined with :func:`customer_quarters_wide` (and
     :func:`responses_wide` with surveys): one row per customer, everything the panel of
     ``window`` is made of."""
-    base = customer_base(data, segment_by)
     orders = customer_quarters_wide(data, window)
-    out = base.left_join(orders, C.CUSTOMER_ID).drop(f"{C.CUSTOMER_ID}_right")
+    base = customer_base(data, segment_by, orders.select(C.CUSTOMER_ID, "first_order_at"))
+    out = base.left_join(orders.drop("first_order_at"), C.CUSTOMER_ID).drop(
+        f"{C.CUSTOMER_ID}_right")
     if C.SURVEYS in data.tables:
         responses = responses_wide(data, window)
         out = out.left_join(responses, C.CUSTOMER_ID).drop(f"{C.CUSTOMER_ID}_right")
