@@ -255,6 +255,32 @@ def test_a_hung_chromium_is_killed_with_its_children_at_the_timeout(tmp_path, ht
         assert not alive(pid), f"process {pid} outlived the timeout"
 
 
+def test_chromium_dies_with_the_report_that_started_it(tmp_path, html, fake_engine):
+    # A batch killed with SIGKILL cannot clean up: the Chromium it started must not print
+    # on (into a staging folder the next run is clearing).
+    import os
+    import signal
+    import sys
+
+    pids = tmp_path / "pids"
+    fake_engine(f"echo $$ > {pids}\nexec sleep 60\n")
+    printer = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; "
+                                "from segreport.report.pdf import html_to_pdf; "
+                                "html_to_pdf(Path(sys.argv[1]), Path(sys.argv[2]), timeout=120)",
+                                str(html), str(tmp_path / "report.pdf")], env=os.environ.copy())
+    deadline = time.monotonic() + 30
+    while not (pids.exists() and pids.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    chromium = int(pids.read_text())
+    assert alive(chromium)
+    printer.send_signal(signal.SIGKILL)
+    printer.wait()
+    deadline = time.monotonic() + 10
+    while alive(chromium) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(chromium), "Chromium outlived the process that started it"
+
+
 def test_the_real_chromium_is_killed_at_the_timeout(tmp_path, html, private_tmp):
     assert find_pdf_engine(), f"no Chromium on PATH: {INSTALL}"
     pdf = tmp_path / "report.pdf"

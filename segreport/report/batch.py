@@ -280,6 +280,9 @@ def _run_batch(pool, stop, params, periods, units, workers, force, notebook, by,
         clear_stale_staging(output_dir)
         raise
     bar.close()
+    # again at the end: a run killed just before this one may still have been ending (its
+    # processes alive) when this one started
+    clear_stale_staging(output_dir)
     if settings is not None:
         write_unit_emails(params, [r for r in results if r.status != "failed"], say, settings)
     for period in periods:

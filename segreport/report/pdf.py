@@ -10,12 +10,14 @@ written, so success is judged by the file it wrote: it must exist and start with
 """
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -130,12 +132,15 @@ def _run_chromium(command: list[str], timeout: float) -> str:
     """Run Chromium in its own process group; return the tail of its stderr.
 
     Chromium starts helper processes (zygote, renderer, GPU, crash handler): on a
-    timeout, and after a normal exit, the whole group is killed so none outlives us.
+    timeout, and after a normal exit, the whole group is killed so none outlives us. When
+    we are killed ourselves (a batch stopped with SIGKILL), Chromium is killed with us
+    (see :func:`_own_session_dying_with_parent`) instead of printing on into a staging
+    folder that the next run is clearing.
     """
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=err,
-                                start_new_session=True)
+                                preexec_fn=_own_session_dying_with_parent)
         try:
             returncode = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -152,6 +157,17 @@ def _run_chromium(command: list[str], timeout: float) -> str:
     if returncode != 0:
         raise PdfError(f"Chromium failed with exit status {returncode}", stderr, returncode)
     return stderr
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _own_session_dying_with_parent() -> None:
+    """In the child, before Chromium starts: a session (and process group) of its own, and,
+    on Linux, SIGKILL when the process that started it dies."""
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _kill_group(pgid: int) -> None:
