@@ -124,16 +124,25 @@ def rows_by_unit(tables: dict[str, ir.Table], customers: ir.Table | None) -> pd.
     the tables' customer ids; None without a customers table."""
     if customers is None:
         return None
-    unit = customers.select(C.CUSTOMER_ID, **{
-        C.BUSINESS_UNIT: customers[C.BUSINESS_UNIT].fill_null(C.UNASSIGNED).cast("string")})
+    unit = customers.select(C.CUSTOMER_ID, **{C.BUSINESS_UNIT: _unit_of(customers)})
     ids = ibis.union(*(t.select(C.CUSTOMER_ID, table=ibis.literal(name))
                        for name, t in tables.items()))
     joined = ids.left_join(unit, C.CUSTOMER_ID)
     return joined.group_by(["table", C.BUSINESS_UNIT]).aggregate(rows=joined.count()).execute()
 
 
+def _unit_of(customers: ir.Table) -> ir.StringValue:
+    """A customer's business unit, a missing one read as ``Unassigned``."""
+    return customers[C.BUSINESS_UNIT].fill_null(C.UNASSIGNED).cast("string")
+
+
 def _rows_of(by_unit: pd.DataFrame, table: str) -> pd.DataFrame:
     return by_unit.loc[by_unit["table"] == table, [C.BUSINESS_UNIT, "rows"]]
+
+
+def _known_rows(by_unit: pd.DataFrame, table: str) -> pd.Series:
+    """``table``'s rows per business unit; rows of no known customer belong to no unit."""
+    return _rows_of(by_unit, table).dropna().set_index(C.BUSINESS_UNIT)["rows"]
 
 
 def customers_by_unit(customers_read: ir.Table | None) -> pd.DataFrame | None:
@@ -146,10 +155,9 @@ def customers_by_unit(customers_read: ir.Table | None) -> pd.DataFrame | None:
     cust = customers_read
     values = {f"values_{name}": cust[name].fill_null(C.UNASSIGNED).cast("string").collect(
         distinct=True) for name in _text_columns(cust)}
-    return cust.group_by(**{
-        C.BUSINESS_UNIT: cust[C.BUSINESS_UNIT].fill_null(C.UNASSIGNED).cast("string")
-    }).aggregate(n=cust.count(), no_segment=count_true(cust[C.SEGMENT].isnull()),
-                 no_unit=count_true(cust[C.BUSINESS_UNIT].isnull()), **values).execute()
+    return cust.group_by(**{C.BUSINESS_UNIT: _unit_of(cust)}).aggregate(
+        n=cust.count(), no_segment=count_true(cust[C.SEGMENT].isnull()),
+        no_unit=count_true(cust[C.BUSINESS_UNIT].isnull()), **values).execute()
 
 
 def _text_columns(cust: ir.Table) -> list[str]:
@@ -181,19 +189,14 @@ def count_unit_rows(data: EngineData, orders_read: ir.Table,
     frame = customers.set_index(C.BUSINESS_UNIT)
     found = {C.CUSTOMERS: frame["n"], NO_SEGMENT: frame["no_segment"],
              NO_UNIT: frame["no_unit"]}
-    for table in (C.ORDERS, C.SURVEYS):  # rows of no customer belong to no unit
-        found[table] = _rows_of(by_unit, table).dropna().set_index(C.BUSINESS_UNIT)["rows"]
+    for table in (C.ORDERS, C.SURVEYS):
+        if table in data.tables:
+            found[table] = _known_rows(by_unit, table)
     found[DUPLICATE_ROWS] = pd.Series(dtype="int64")
     if any(q.note == DUPLICATES_NOTE for q in data.info.quality):
-        cust = customers_read
-        unit = cust.select(C.CUSTOMER_ID, **{
-            C.BUSINESS_UNIT: cust[C.BUSINESS_UNIT].fill_null(C.UNASSIGNED).cast("string")})
-        joined = orders_read.distinct().select(C.CUSTOMER_ID).join(unit, C.CUSTOMER_ID)
-        distinct = joined.group_by(C.BUSINESS_UNIT).aggregate(n=joined.count()).execute()
-        found[DUPLICATE_ROWS] = found[C.ORDERS].sub(
-            distinct.set_index(C.BUSINESS_UNIT)["n"], fill_value=0)
-    if C.SURVEYS not in data.tables:
-        del found[C.SURVEYS]
+        distinct = rows_by_unit({C.ORDERS: orders_read.distinct()}, customers_read)
+        found[DUPLICATE_ROWS] = found[C.ORDERS].sub(_known_rows(distinct, C.ORDERS),
+                                                    fill_value=0)
     small = small_unit_rows(data.small, data.info.units)
     data.info.unit_rows = {u: {k: int(v.get(u, 0) or 0) for k, v in found.items()} | small[u]
                            for u in data.info.units}

@@ -119,21 +119,23 @@ def _in_bucket(date: ir.TimestampValue, window: Window) -> list[ir.BooleanValue]
     database evaluates each aggregate's filter on its own (PostgreSQL does not share a
     computed bucket between them), and comparing two timestamps is far cheaper than
     extracting a quarter."""
-    bounds = quarter_bounds(window.first, window.last)
-    starts = [ibis.literal(t.to_pydatetime()) for t in bounds[START]]
-    end = ibis.literal(bounds[END].iloc[-1].to_pydatetime())
-    edges = starts + [end]
+    edges = _bucket_edges(window)
     return [date < edges[0]] + [(date >= edges[k]) & (date < edges[k + 1])
-                                for k in range(len(starts))]
+                                for k in range(len(edges) - 1)]
+
+
+def _bucket_edges(window: Window) -> list[ir.TimestampScalar]:
+    """The window's quarter starts and its end, as timestamps."""
+    bounds = quarter_bounds(window.first, window.last)
+    return [ibis.literal(t.to_pydatetime())
+            for t in [*bounds[START], bounds[END].iloc[-1]]]
 
 
 def _bucket(date: ir.TimestampValue, window: Window) -> ir.IntegerValue:
     """The bucket of ``date`` as a number (see :func:`_in_bucket`; -1 after the window):
     one ``CASE`` of comparisons with the quarters' boundaries."""
-    bounds = quarter_bounds(window.first, window.last)
-    edges = [ibis.literal(t.to_pydatetime()) for t in bounds[START]]
-    edges.append(ibis.literal(bounds[END].iloc[-1].to_pydatetime()))
-    return ibis.cases(*((date < edge, k) for k, edge in enumerate(edges)), else_=-1)
+    return ibis.cases(*((date < edge, k) for k, edge in enumerate(_bucket_edges(window))),
+                      else_=-1)
 
 
 def customer_quarters_wide(data: EngineData, window: Window) -> ir.Table:

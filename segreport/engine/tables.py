@@ -279,10 +279,11 @@ def _open_tables(con, source, location: str, columns: dict, raw_table, views: li
     present: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
     stats: dict[str, pd.Series] = {}
+    found = {name: source.find(name) for name in C.CONTRACT}
     # With a customers table, an order's customer id is checked by finding it there.
-    known_ids = {C.ORDERS: (C.CUSTOMER_ID,)} if source.find(C.CUSTOMERS) is not None else {}
+    known_ids = {C.ORDERS: (C.CUSTOMER_ID,)} if found[C.CUSTOMERS] is not None else {}
     for name, spec in C.CONTRACT.items():
-        where = source.find(name)
+        where = found[name]
         if where is None:
             if spec.required:
                 raise source.missing(name)
