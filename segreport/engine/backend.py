@@ -268,6 +268,17 @@ def materialize(data: EngineData, expr: ir.Table, name: str) -> ir.Table:
     return con.table(table)
 
 
+def fetched(expr: ir.Table) -> pd.DataFrame:
+    """The rows of ``expr`` as a pandas frame, column by column through Arrow.
+
+    For a frame of one row per customer: Ibis's ``execute`` turns every column that holds
+    a NULL into Python objects one value at a time (about 4 s for 500,000 customers where
+    the query itself takes 0.4 s). Types are Arrow's: text ``str``, timestamps at the
+    engine's unit, integers with a NULL ``float64``.
+    """
+    return expr.to_pyarrow().to_pandas()
+
+
 def count_true(flag: ir.BooleanValue) -> ir.IntegerScalar:
     """How many rows ``flag`` holds true for (NULL rows do not count; NULL when every row
     is NULL), as a ``COUNT``: a database's ``bigint`` everywhere, where ``SUM`` of

@@ -28,7 +28,7 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.data.quarterly import quarter_label
-from segreport.engine.backend import EngineData, count_true
+from segreport.engine.backend import EngineData, count_true, fetched
 from segreport.period import TRAILING_YEAR_DAYS
 
 QUARTER = "quarter_index"
@@ -157,18 +157,25 @@ def customer_quarters_wide(data: EngineData, window: Window) -> ir.Table:
     sparse = orders.group_by([C.CUSTOMER_ID, _bucket(date, window).name("bucket")]).aggregate(
         first=date.min(where=positive), last=date.max(where=positive), **sums)
     # A customer has at most one row per bucket: its value is that row's (MAX of one
-    # value), NULL without one; a count is then 0.
+    # value), NULL without one; a count is then 0. MAX(CASE ...), not MAX(...) FILTER:
+    # DuckDB aggregates the ~50 columns in two thirds of the time.
     aggs = {"first_order_at": sparse["first"].min()}
     for k in range(len(window.quarters) + 1):
         hit = sparse["bucket"] == k
-        aggs[f"last_{k}"] = sparse["last"].max(where=hit)
+        aggs[f"last_{k}"] = _value_where(sparse["last"], hit)
         if k == 0:
             continue
-        aggs[f"revenue_{k}"] = sparse["revenue"].max(where=hit)
-        aggs[f"orders_{k}"] = sparse["orders"].max(where=hit).fill_null(0)
+        aggs[f"revenue_{k}"] = _value_where(sparse["revenue"], hit)
+        aggs[f"orders_{k}"] = _value_where(sparse["orders"], hit).fill_null(0)
         if has_margin:
-            aggs[f"margin_{k}"] = sparse["margin"].max(where=hit)
+            aggs[f"margin_{k}"] = _value_where(sparse["margin"], hit)
     return sparse.group_by(C.CUSTOMER_ID).aggregate(**aggs)
+
+
+def _value_where(column: ir.Column, hit: ir.BooleanColumn) -> ir.Scalar:
+    """``column`` of the group's one row where ``hit`` holds (NULL without one), as
+    ``MAX(CASE WHEN hit THEN column END)``."""
+    return ibis.ifelse(hit, column, ibis.null(column.type())).max()
 
 
 def responses_wide(data: EngineData, window: Window) -> ir.Table:
@@ -315,7 +322,7 @@ def customer_facts_at(panel_: ir.Table, year: ir.Table, quarter: int) -> pd.Data
     p = panel_.filter(panel_[QUARTER] == quarter)
     end = p[END]
     joined = p.left_join(year, C.CUSTOMER_ID)
-    out = joined.select(
+    out = fetched(joined.select(
         p[C.CUSTOMER_ID], p[C.SEGMENT], p[C.BUSINESS_UNIT], p[C.ACQUIRED_AT],
         p["active_start"], p["active_end"], p["acquired_in_period"], p["revenue"],
         p["orders"], p["margin"],
@@ -323,7 +330,7 @@ def customer_facts_at(panel_: ir.Table, year: ir.Table, quarter: int) -> pd.Data
                                    ibis.null("timestamp")),
         last_order_at=p[LAST_ORDER],
         orders_12m=year[f"orders_12m_{quarter}"].fill_null(0),
-        revenue_12m=year[f"revenue_12m_{quarter}"].fill_null(0.0)).execute()
+        revenue_12m=year[f"revenue_12m_{quarter}"].fill_null(0.0)))
     out[C.CUSTOMER_ID] = out[C.CUSTOMER_ID].astype(str)
     out = sorted_rows(out, [C.CUSTOMER_ID]).set_index(C.CUSTOMER_ID)
     for col in (C.ACQUIRED_AT, C.FIRST_ORDER_AT, C.LAST_ORDER_AT):

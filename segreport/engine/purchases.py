@@ -8,7 +8,7 @@ import pandas as pd
 
 from segreport import columns as C
 from segreport.data.rfm_summary import AGE, FREQUENCY, MONETARY_VALUE, RECENCY
-from segreport.engine.backend import EngineData
+from segreport.engine.backend import EngineData, fetched
 from segreport.engine.panel import customer_base, sorted_rows
 
 
@@ -33,7 +33,7 @@ def purchase_summary(data: EngineData, end: pd.Timestamp, segment_by: str = C.SE
     summary = per.left_join(base, C.CUSTOMER_ID)
     day_seconds = 86400.0
     freq = (summary["n"] - 1).cast("int64")
-    out = summary.select(
+    out = fetched(summary.select(
         summary[C.CUSTOMER_ID],
         **{FREQUENCY: freq,
            RECENCY: (summary["last_day"].epoch_seconds() - summary["first_day"].epoch_seconds())
@@ -44,7 +44,7 @@ def purchase_summary(data: EngineData, end: pd.Timestamp, segment_by: str = C.SE
                                        / freq.cast("float64"), 0.0),
            C.SEGMENT: summary[C.SEGMENT].fill_null(C.UNASSIGNED),
            C.BUSINESS_UNIT: summary[C.BUSINESS_UNIT].fill_null(C.UNASSIGNED)},
-    ).execute()
+    ))
     for col in (RECENCY, AGE, MONETARY_VALUE):
         out[col] = out[col].astype("float64")
     out[FREQUENCY] = out[FREQUENCY].astype("int64")

@@ -228,7 +228,7 @@ def behaviour_clusters(facts: pd.DataFrame, end: pd.Timestamp | str, k_range=(3,
     if n == 0:
         return _empty_result(0, "no customer ordered in the 12 months before the period end")
     x = behaviour_features(rfm)
-    n_distinct = len(np.unique(x.round(12), axis=0))
+    n_distinct = len(pd.DataFrame(x.round(12)).drop_duplicates())  # hashed: no sort
     ks = _feasible_k(k_range, n, n_distinct)
     if not ks:
         return _empty_result(
