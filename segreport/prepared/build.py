@@ -138,11 +138,14 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
     first = max(first_data, min(reported) - HISTORY_QUARTERS - 1)
     window = P.Window(min(first - 1, min(reported) - COHORTS_SHOWN + 1), max(reported))
     # Several scans follow: the files are read and typed once (a database table is read
-    # where it is).
+    # where it is), without the order ids no later query reads (a sixth of the memory).
     if data.backend != "postgres" and data.rows.get(C.ORDERS, 0) <= MATERIALIZE_ROWS:
         for name in (C.ORDERS, C.CUSTOMERS):
             if name in data.tables:
-                data.tables[name] = materialize(data, data.tables[name], f"checked_{name}")
+                table = data.tables[name]
+                if C.ORDER_ID in table.columns:
+                    table = table.drop(C.ORDER_ID)
+                data.tables[name] = materialize(data, table, f"checked_{name}")
     history = materialize(data, P.customer_with_history(data, window, segment_by), "history")
     for label in periods:
         summary = purchase_summary(data, Period.parse(label).end, segment_by, history)

@@ -256,6 +256,9 @@ def _table_notes(part: pd.DataFrame, shown: Sequence[str], show_interval: bool =
     out = "".join(f"<p style='font-size:12px;color:#555;margin:4px 0'>{line}</p>" for line in lines)
     if items:
         marker = " (* = not defined)" if len(undefined) else ""
-        out += (f"<p style='font-size:12px;color:#555;margin:6px 0 0'>Notes{marker}:</p>"
-                f"<ul style='font-size:12px;color:#555;margin-top:2px'>{''.join(items)}</ul>")
+        # one block, so that a page break never leaves the heading alone at a page's foot
+        out += (f"<div style='break-inside:avoid'>"
+                f"<p style='font-size:12px;color:#555;margin:6px 0 0'>Notes{marker}:</p>"
+                f"<ul style='font-size:12px;color:#555;margin-top:2px'>{''.join(items)}</ul>"
+                "</div>")
     return out
