@@ -158,7 +158,7 @@ def customer_quarters_wide(data: EngineData, window: Window) -> ir.Table:
         first=date.min(where=positive), last=date.max(where=positive), **sums)
     # A customer has at most one row per bucket: its value is that row's (MAX of one
     # value), NULL without one; a count is then 0. MAX(CASE ...), not MAX(...) FILTER:
-    # DuckDB aggregates the ~50 columns in two thirds of the time.
+    # DuckDB spreads the ~50 columns in ~60 % of the time (the whole query ~75 %).
     aggs = {"first_order_at": sparse["first"].min()}
     for k in range(len(window.quarters) + 1):
         hit = sparse["bucket"] == k

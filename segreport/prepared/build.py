@@ -138,7 +138,7 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
     first = max(first_data, min(reported) - HISTORY_QUARTERS - 1)
     window = P.Window(min(first - 1, min(reported) - COHORTS_SHOWN + 1), max(reported))
     # Several scans follow: the files are read and typed once (a database table is read
-    # where it is), without the order ids no later query reads (a sixth of the memory).
+    # where it is), without the order ids no later query reads (a quarter of the memory).
     if data.backend != "postgres" and data.rows.get(C.ORDERS, 0) <= MATERIALIZE_ROWS:
         for name in (C.ORDERS, C.CUSTOMERS):
             if name in data.tables:
