@@ -422,6 +422,25 @@ def test_an_interrupted_run_leaves_the_old_files_and_no_partial_ones(tmp_path, m
     assert {name: path.read_bytes() for name, path in old.items()} == before
 
 
+def test_a_table_that_cannot_be_moved_into_place_leaves_no_temporary_file(tmp_path,
+                                                                         monkeypatch):
+    from segreport.sample import writer as sample_writer
+    moves = []
+
+    def failing(tmp, path):
+        moves.append(path)
+        if len(moves) == 2:
+            raise OSError("disk full")
+        return real(tmp, path)
+
+    real = sample_writer.move_into_place
+    monkeypatch.setattr(sample_writer, "move_into_place", failing)
+    with pytest.raises(OSError, match="disk full"):
+        generate_sample(tmp_path, n_customers=200, seed=3, fmt="csv")
+    # the first table was moved into place before the failure; nothing else is left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [moves[0].name]
+
+
 def test_block_size_must_be_positive(tmp_path):
     with pytest.raises(ConfigError):
         generate_sample(tmp_path, n_customers=10, block_customers=0)

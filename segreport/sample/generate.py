@@ -108,8 +108,14 @@ def generate_sample(out_dir: str | pathlib.Path, n_customers: int = 50_000, seed
         for writer in writers.values():
             writer.discard()
         raise
-    for writer in writers.values():
-        writer.commit()
+    pending = list(writers.values())
+    try:
+        while pending:
+            pending[0].commit()
+            pending.pop(0)
+    finally:  # a table that could not be moved into place: no temporary file stays behind
+        for writer in pending:
+            writer.discard()
     return {name: writer.path for name, writer in writers.items()}
 
 
