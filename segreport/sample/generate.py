@@ -104,18 +104,12 @@ def generate_sample(out_dir: str | pathlib.Path, n_customers: int = 50_000, seed
             writers[name].write(frame)
         for writer in writers.values():
             writer.close()
-    except BaseException:
+        for writer in writers.values():
+            writer.commit()
+    except BaseException:  # a committed table's temporary file is gone already
         for writer in writers.values():
             writer.discard()
         raise
-    pending = list(writers.values())
-    try:
-        while pending:
-            pending[0].commit()
-            pending.pop(0)
-    finally:  # a table that could not be moved into place: no temporary file stays behind
-        for writer in pending:
-            writer.discard()
     return {name: writer.path for name, writer in writers.items()}
 
 
