@@ -205,8 +205,9 @@ def _prepare_reference(folder: Path, data, periods: list[str], span: dict) -> Pr
     """For ``segment_by: rfm``: the checked tables, for the per-customer reference path."""
     from segreport.data.cache import write_validated
     from segreport.data.dataset import Dataset
+    from segreport.engine.backend import fetched
 
-    frames = {name: t.execute() for name, t in data.tables.items()} | dict(data.small)
+    frames = {name: fetched(t) for name, t in data.tables.items()} | dict(data.small)
     for frame in frames.values():
         for col in frame.columns:
             if pd.api.types.is_datetime64_any_dtype(frame[col]):
