@@ -7,6 +7,7 @@ when it is given none.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -51,7 +52,6 @@ def load_quarter(folder: str | Path, period: str, business_unit: str = "",
     ``target`` and ``status`` (:func:`segreport.kpis.targets.with_targets`; the same
     ``targets`` for every quarter).
     """
-    from segreport.data.quarterly import cohort_retention_from_counts
     from segreport.kpis import ids
     from segreport.kpis.panel import quarter_kpis_from_panel
     from segreport.kpis.quarter import (
@@ -72,13 +72,7 @@ def load_quarter(folder: str | Path, period: str, business_unit: str = "",
     panel = pd.read_parquet(folder / PANEL_FILE)
     history = panel[panel[C.BUSINESS_UNIT] == business_unit].reset_index(drop=True)
     kpis = quarter_kpis_from_panel(panel, p.label, business_unit)
-    facts = _read_unit(folder / facts_file(p.label), business_unit)
-    prev_path = folder / facts_file(p.previous().label)
-    prev_facts = _read_unit(prev_path, business_unit) if prev_path.exists() else None
-    cells = _read_unit(folder / COHORTS_FILE, business_unit)
-    sizes = _read_unit(folder / COHORT_SIZES_FILE, business_unit)
-    cells, sizes = cells[cells["period"] == p.label], sizes[sizes["period"] == p.label]
-    cohorts, cohort_sizes = cohort_retention_from_counts(cells, sizes, p.label, COHORT_QUARTERS)
+    facts, prev_facts, cohorts, cohort_sizes = _behaviour_inputs(folder, p, business_unit)
     behave = _behaviour_kept(folder, p, business_unit,
                              lambda: behaviour_of(facts, prev_facts, p, cohorts, cohort_sizes))
     frames = [kpis, with_previous(segmentation_kpis(behave.clusters), None)]
@@ -124,10 +118,70 @@ def fit_predicted_clv(summary_file: str | Path, business_unit: str = "",
     return fit.ok
 
 
+def _behaviour_inputs(folder: Path, p: Period, business_unit: str):
+    """What the behaviour groups of ``business_unit`` in ``p`` are computed from, read from
+    ``folder``: the customer facts at the end of ``p`` and of the quarter before (None when
+    the folder has none), the cohort retention and the cohort sizes."""
+    from segreport.data.quarterly import cohort_retention_from_counts
+
+    facts = _read_unit(folder / facts_file(p.label), business_unit)
+    prev_path = folder / facts_file(p.previous().label)
+    prev_facts = _read_unit(prev_path, business_unit) if prev_path.exists() else None
+    cells = _read_unit(folder / COHORTS_FILE, business_unit)
+    sizes = _read_unit(folder / COHORT_SIZES_FILE, business_unit)
+    cells, sizes = cells[cells["period"] == p.label], sizes[sizes["period"] == p.label]
+    cohorts, cohort_sizes = cohort_retention_from_counts(cells, sizes, p.label, COHORT_QUARTERS)
+    return facts, prev_facts, cohorts, cohort_sizes
+
+
+def behaviour_files(period: str) -> list[str]:
+    """The files of a prepared folder the behaviour groups of ``period`` are computed from
+    (:func:`_behaviour_inputs`)."""
+    p = Period.parse(period)
+    return [facts_file(p.label), facts_file(p.previous().label), COHORTS_FILE,
+            COHORT_SIZES_FILE]
+
+
+_EARLY: dict[str, bytes] = {}
+"""Behaviour groups computed ahead of the report in this process (:func:`keep_behaviour_early`),
+pickled, by :func:`_behaviour_key`; each is taken by the first report that asks for it."""
+
+
+def _behaviour_key(folder: Path, p: Period, business_unit: str) -> str:
+    """SHA-256 of the quarter, the unit and the bytes of :func:`behaviour_files` in
+    ``folder`` (an absent one counts as empty): equal keys, equal behaviour groups."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps([p.label, business_unit]).encode())
+    for name in behaviour_files(p.label):
+        digest.update(name.encode())
+        path = folder / name
+        digest.update(path.read_bytes() if path.exists() else b"\0absent")
+    return digest.hexdigest()
+
+
+def keep_behaviour_early(folder: str | Path, period: str, business_unit: str = "") -> None:
+    """Compute the behaviour groups of ``business_unit`` in ``period`` from ``folder`` (a
+    prepared folder, or a copy of its :func:`behaviour_files`) and keep them in this
+    process, where the report's :func:`load_quarter` takes them instead of computing them:
+    a notebook kernel started early does this while the KPI panel is being prepared."""
+    import pickle
+
+    from segreport.kpis.quarter import behaviour_of
+
+    folder, p = Path(folder), Period.parse(period)
+    facts, prev_facts, cohorts, cohort_sizes = _behaviour_inputs(folder, p, business_unit)
+    result = behaviour_of(facts, prev_facts, p, cohorts, cohort_sizes)
+    _EARLY[_behaviour_key(folder, p, business_unit)] = pickle.dumps(
+        result, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _behaviour_kept(folder: Path, p: Period, business_unit: str, make):
     """``make()`` (RFM, behaviour groups, migration: seconds on a large unit) once per
     prepared folder, quarter and unit; later reports of it read the kept result. The
-    folder is the cache of its data, settings and code, so what is kept cannot be stale."""
+    folder is the cache of its data, settings and code, so what is kept cannot be stale.
+    Groups computed ahead for the same inputs (:func:`keep_behaviour_early`) are taken
+    instead of ``make()``."""
     import pickle
 
     from segreport.files import write_file_atomic
@@ -137,7 +191,9 @@ def _behaviour_kept(folder: Path, p: Period, business_unit: str, make):
         return pickle.loads(path.read_bytes())
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         pass
-    kept = pickle.dumps(make(), protocol=pickle.HIGHEST_PROTOCOL)
+    kept = _EARLY.pop(_behaviour_key(folder, p, business_unit), None) if _EARLY else None
+    if kept is None:
+        kept = pickle.dumps(make(), protocol=pickle.HIGHEST_PROTOCOL)
     try:
         write_file_atomic(path, kept, 0o600)
     except OSError:  # a read-only prepared folder: the report is made all the same
@@ -184,5 +240,6 @@ def load_report(data_dir: str, period: str, business_unit: str = "", columns: di
                         clv_horizon_months, clv_discount_rate, targets)
 
 
-__all__ = ["HISTORY_QUARTERS", "Prepared", "check_request", "fit_predicted_clv", "load_quarter",
-           "load_report", "prepare", "read_info", "window_quarters"]
+__all__ = ["HISTORY_QUARTERS", "Prepared", "behaviour_files", "check_request",
+           "fit_predicted_clv", "keep_behaviour_early", "load_quarter", "load_report", "prepare",
+           "read_info", "window_quarters"]

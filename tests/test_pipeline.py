@@ -109,3 +109,57 @@ def test_a_folder_read_from_the_cache_hands_over_no_purchase_summary(data):
     seen = {}
     prepare_cached(data, ["2026Q3"], on_purchases=seen.__setitem__)
     assert seen == {}
+
+
+def test_behaviour_groups_computed_early_from_copies_are_the_ones_the_report_takes(
+        data, tmp_path, monkeypatch):
+    # ``segreport run`` hands the customer facts to the notebook's kernel as soon as they
+    # are written (``on_facts``, while the KPI panel is still being computed); the kernel
+    # computes the behaviour groups from copies of the files and keeps them. The report
+    # must take them, not compute them again, and only for the same quarter, unit and data.
+    import shutil
+
+    from segreport import pipeline
+    from segreport.kpis import quarter
+    from segreport.prepared.folder import COHORTS_FILE, behaviour_file
+
+    handed = {}
+
+    def on_facts(label, folder):
+        copy = handed[label] = tmp_path / f"copy-{label}"
+        copy.mkdir()
+        for name in pipeline.behaviour_files(label):
+            assert (folder / name).is_file()  # written before the callback
+            shutil.copyfile(folder / name, copy / name)
+
+    monkeypatch.setattr(pipeline, "_EARLY", {})
+    prepared = prepare_cached(data, ["2026Q3"], on_facts=on_facts)
+    assert list(handed) == ["2026Q3"]
+    reference = pipeline.load_quarter(prepared.folder, "2026Q3", "Retail", predictive=False)
+    (prepared.folder / behaviour_file("2026Q3", "Retail")).unlink()  # as if never reported
+
+    pipeline.keep_behaviour_early(handed["2026Q3"], "2026Q3", "Retail")
+    pipeline.keep_behaviour_early(handed["2026Q3"], "2026Q3", "Online")
+    made = []
+    real = quarter.behaviour_of
+    monkeypatch.setattr(quarter, "behaviour_of", lambda *a: made.append(1) or real(*a))
+    early = pipeline.load_quarter(prepared.folder, "2026Q3", "Retail", predictive=False)
+    assert made == []  # taken, not computed
+    pd.testing.assert_frame_equal(early.behaviour.rfm, reference.behaviour.rfm)
+    pd.testing.assert_frame_equal(early.behaviour.clusters.profile,
+                                  reference.behaviour.clusters.profile)
+    assert (prepared.folder / behaviour_file("2026Q3", "Retail")).is_file()  # kept as usual
+
+    # other data for the same quarter and unit: the early groups do not apply
+    cohorts = pd.read_parquet(prepared.folder / COHORTS_FILE)
+    cohorts.iloc[:0].to_parquet(prepared.folder / COHORTS_FILE, index=False)
+    (prepared.folder / behaviour_file("2026Q3", "Online")).unlink(missing_ok=True)
+    pipeline.load_quarter(prepared.folder, "2026Q3", "Online", predictive=False)
+    assert made == [1]
+
+
+def test_a_folder_read_from_the_cache_hands_over_no_customer_facts(data):
+    prepare_cached(data, ["2026Q3"])
+    seen = {}
+    prepare_cached(data, ["2026Q3"], on_facts=seen.__setitem__)
+    assert seen == {}

@@ -71,7 +71,8 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
             segment_by: str = C.SEGMENT, gross_margin_pct: float = 30.0,
             max_unknown_customer_pct: float | None = None, engine: str = "duckdb",
             spark_master: str = "local[*]", targets: dict | None = None,
-            on_purchases: Callable[[str, pd.DataFrame], None] | None = None) -> Prepared:
+            on_purchases: Callable[[str, pd.DataFrame], None] | None = None,
+            on_facts: Callable[[str, Path], None] | None = None) -> Prepared:
     """Check the source and write everything the reports of ``periods`` need to ``folder``.
 
     ``targets`` (the params' ``targets:``) are checked against the data's segments and
@@ -79,7 +80,10 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
 
     ``on_purchases(period, summary)`` is called with each period's purchase summary (every
     unit) as soon as it is computed, before the KPI panel: what needs only the summary
-    (the predictive-CLV fit) can start while the rest is prepared.
+    (the predictive-CLV fit) can start while the rest is prepared. ``on_facts(period,
+    folder)`` is called for each period once its customer facts (and those of the quarter
+    before) and its cohort counts are in ``folder``, before the KPI panel: what needs only
+    those (the behaviour groups) can start too.
 
     ``engine`` (``duckdb`` or ``pyspark``) and ``spark_master`` say where a folder of files
     is computed; a PostgreSQL ``data_source`` is computed in PostgreSQL (see
@@ -100,7 +104,7 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
                        max_unknown_customer_pct=max_unknown_customer_pct)
     try:
         return _prepare(folder, data, periods, business_unit, active_window_days, segment_by,
-                        gross_margin_pct, targets, on_purchases)
+                        gross_margin_pct, targets, on_purchases, on_facts)
     except (DataError, ConfigError):
         raise
     except Exception as exc:
@@ -113,7 +117,7 @@ def prepare(folder: str | Path, data_source: str | Path, periods: list[str],
 
 
 def _prepare(folder, data, periods, business_unit, active_window_days, segment_by,
-             gross_margin_pct, targets=None, on_purchases=None) -> Prepared:
+             gross_margin_pct, targets=None, on_purchases=None, on_facts=None) -> Prepared:
     from segreport.engine import panel as P
     from segreport.engine.backend import materialize
     from segreport.engine.purchases import purchase_summary
@@ -156,6 +160,12 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
     panel = P.panel(data, window, active_window_days, segment_by, wide=history)
     if data.backend == "pyspark":  # a union of a projection per quarter, planned per query
         panel = materialize(data, panel, "panel")
+    # The per-customer frames first: what is computed from them alone (the behaviour groups)
+    # can start while the KPI panel is computed.
+    _write_customer_frames(folder, data, panel, window, periods, reported)
+    if on_facts is not None:
+        for label in periods:
+            on_facts(label, folder)
     sums = P.segment_totals(panel, C.MARGIN in data.columns_of(C.ORDERS))
     survey = (survey_counts(data, window, segment_by, history) if C.SURVEYS in data.tables
               else None)
@@ -169,6 +179,17 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
                      segments, gross_margin_pct, has_profile, first_data)
     kpis.to_parquet(folder / PANEL_FILE, index=False)
 
+    write_info(folder, info, periods, first_data, span)
+    return Prepared(folder, info, periods)
+
+
+def _write_customer_frames(folder: Path, data, panel, window, periods: list[str],
+                           reported: list[int]) -> None:
+    """The customer facts at the end of each reported quarter and of the one before, and
+    each reported quarter's cohort counts."""
+    from segreport.engine import panel as P
+    from segreport.engine.backend import materialize
+
     cells, sizes = [], []
     wanted = sorted({q for r in reported for q in (r, r - 1) if q >= window.first})
     year = materialize(data, P.trailing_year(data, wanted), "trailing_year")
@@ -181,8 +202,6 @@ def _prepare(folder, data, periods, business_unit, active_window_days, segment_b
         sizes.append(s.assign(period=label))
     pd.concat(cells).to_parquet(folder / COHORTS_FILE, index=False)
     pd.concat(sizes).to_parquet(folder / COHORT_SIZES_FILE, index=False)
-    write_info(folder, info, periods, first_data, span)
-    return Prepared(folder, info, periods)
 
 
 def check_orders_in(data, periods: list[str], first_order, last_order) -> None:

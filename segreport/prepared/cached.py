@@ -49,14 +49,15 @@ def source_fingerprint(data_source: str | Path, **settings) -> str | None:
 
 def prepare_cached(data_source: str | Path, periods: list[str], business_unit: str = "",
                    keep: int = 6, targets: dict | None = None, on_purchases=None,
-                   **settings) -> Prepared:
+                   on_facts=None, **settings) -> Prepared:
     """:func:`prepare`, or the folder it wrote before for the same source files, settings
     and code (see :func:`source_fingerprint`). New folders are written under a temporary
     name and renamed into place; the ``keep`` most recent are kept. Every business unit is
     prepared, so the folder serves the report of any unit; the period, unit,
     ``segment_by`` and the names in ``targets`` are checked against the data each time.
-    ``on_purchases`` is called as :func:`prepare` calls it, when the data is prepared
-    afresh."""
+    ``on_purchases`` and ``on_facts`` are called as :func:`prepare` calls them, when the
+    data is prepared afresh (``on_facts`` with the folder being written, renamed into place
+    when :func:`prepare` returns)."""
     periods = period_labels(periods)
     fingerprint = _prepared_key(data_source, periods, settings)
     root = cache_root()
@@ -65,7 +66,7 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
         folder = Path(tempfile.mkdtemp(prefix="uncached-", dir=root))
         try:
             prepared = prepare(folder, data_source, periods, business_unit, targets=targets,
-                               on_purchases=on_purchases, **settings)
+                               on_purchases=on_purchases, on_facts=on_facts, **settings)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -82,7 +83,7 @@ def prepare_cached(data_source: str | Path, periods: list[str], business_unit: s
     work = Path(tempfile.mkdtemp(prefix=".new-", dir=root))
     try:
         prepared = prepare(work, data_source, periods, business_unit, targets=targets,
-                           on_purchases=on_purchases, **settings)
+                           on_purchases=on_purchases, on_facts=on_facts, **settings)
         os.replace(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

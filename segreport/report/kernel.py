@@ -146,6 +146,7 @@ FIT_WAIT = 3600.0
 """Seconds a kernel told :data:`FIT` waits for the fit request (:meth:`ReusedKernel.request_fit`):
 the data preparation before it takes minutes on a large business."""
 SUMMARY_NAME, REQUEST_NAME = "purchases.parquet", "fit.json"
+BEHAVIOUR_DIR, BEHAVIOUR_REQUEST_NAME = "behaviour", "behaviour.json"
 
 
 def _wait_for(path: Path, seconds: float) -> bool:
@@ -163,8 +164,10 @@ def warm_up(hint: str, wait: float = HINT_WAIT, fit_wait: float = FIT_WAIT) -> N
     into the file ``hint`` (the data is prepared afresh, so the report's predictive-CLV fit
     is unlikely to be cached), the models' libraries (~4 s) and the report's own fit, as
     soon as that process has the purchase summary (:meth:`ReusedKernel.request_fit`): the
-    fit is kept in the fit cache, where the notebook finds it. :data:`NO_FIT` (or no hint
-    within ``wait`` seconds) skips both."""
+    fit is kept in the fit cache, where the notebook finds it; then the behaviour groups,
+    as soon as that process has the customer facts (:meth:`ReusedKernel.request_behaviour`):
+    they are kept in the kernel, where the notebook takes them. :data:`NO_FIT` (or no hint
+    within ``wait`` seconds) skips all of it."""
     import importlib
 
     for module in WARM_UP_MODULES:
@@ -181,20 +184,33 @@ def warm_up(hint: str, wait: float = HINT_WAIT, fit_wait: float = FIT_WAIT) -> N
     from segreport.kpis.predictive_clv import load_models
 
     load_models()
-    request = path.with_name(REQUEST_NAME)
-    if not _wait_for(request, fit_wait):
-        return
-    try:
-        asked = json.loads(request.read_text())
-    except (OSError, ValueError):
-        return
+    asked = _request_in(path.with_name(REQUEST_NAME), fit_wait)
     if asked:
         from segreport.pipeline import fit_predicted_clv
 
         try:
             fit_predicted_clv(path.with_name(SUMMARY_NAME), **asked)
         except Exception:  # noqa: BLE001 - the notebook fits again, and says what failed
+            pass
+    asked = _request_in(path.with_name(BEHAVIOUR_REQUEST_NAME), fit_wait)
+    if asked:
+        from segreport.pipeline import keep_behaviour_early
+
+        try:
+            keep_behaviour_early(path.with_name(BEHAVIOUR_DIR), **asked)
+        except Exception:  # noqa: BLE001 - the notebook computes them, and says what failed
             return
+
+
+def _request_in(path: Path, seconds: float) -> dict:
+    """The request written to ``path`` within ``seconds`` (empty when none came, or it
+    cannot be read)."""
+    if not _wait_for(path, seconds):
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 class ReusedKernel:
@@ -246,14 +262,34 @@ class ReusedKernel:
                        "clv_horizon_months": clv_horizon_months,
                        "clv_discount_rate": clv_discount_rate})
 
-    def no_fit_request(self) -> None:
-        """Tell a kernel waiting for a fit request that none will come (the data could not
-        be prepared, or needed no fit)."""
-        if self._hint is not None and not self._hint.with_name(REQUEST_NAME).exists():
-            self._request({})
+    def request_behaviour(self, folder: Path, period: str, business_unit: str) -> None:
+        """Ask a kernel told :data:`FIT` to compute the behaviour groups of
+        ``business_unit`` in ``period`` from the prepared folder ``folder`` (being written:
+        the files they need are copied, since the folder is renamed when it is complete);
+        only the first request counts."""
+        from segreport.pipeline import behaviour_files
 
-    def _request(self, asked: dict) -> None:
-        write_file_atomic(self._hint.with_name(REQUEST_NAME), json.dumps(asked).encode())
+        if self._hint is None or self._hint.with_name(BEHAVIOUR_REQUEST_NAME).exists():
+            return
+        copy = self._hint.with_name(BEHAVIOUR_DIR)
+        copy.mkdir(exist_ok=True)
+        for name in behaviour_files(period):
+            if (Path(folder) / name).exists():
+                shutil.copyfile(Path(folder) / name, copy / name)
+        self._request({"period": period, "business_unit": business_unit},
+                      BEHAVIOUR_REQUEST_NAME)
+
+    def no_more_requests(self) -> None:
+        """Tell a kernel waiting for a fit or behaviour request that none will come (the
+        data could not be prepared, was read from the cache, or needed no fit)."""
+        if self._hint is None:
+            return
+        for name in (REQUEST_NAME, BEHAVIOUR_REQUEST_NAME):
+            if not self._hint.with_name(name).exists():
+                self._request({}, name)
+
+    def _request(self, asked: dict, name: str = REQUEST_NAME) -> None:
+        write_file_atomic(self._hint.with_name(name), json.dumps(asked).encode())
 
     def close(self) -> None:
         """Shut the kernel down (asking it first)."""

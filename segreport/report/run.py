@@ -127,14 +127,15 @@ def _kernel_write_error(ename: str, evalue: str) -> OSError | None:
 
 
 def prepare_data(params: ReportParams, periods: list[str] | None = None,
-                 on_purchases=None) -> Prepared:
+                 on_purchases=None, on_facts=None) -> Prepared:
     """Check the data in the engine and compute every KPI, quarter and unit the reports of
     ``periods`` (default: the params' period) need; reused while the source files, these
     settings and the code are unchanged (:func:`segreport.prepared.cached.prepare_cached`,
-    which calls ``on_purchases`` when it prepares afresh)."""
+    which calls ``on_purchases`` and ``on_facts`` when it prepares afresh)."""
     return prepare_cached(params.data_source or params.data_dir, periods or [params.period],
                           business_unit=params.business_unit, targets=params.targets,
-                          on_purchases=on_purchases, **_prepare_settings(params))
+                          on_purchases=on_purchases, on_facts=on_facts,
+                          **_prepare_settings(params))
 
 
 def is_data_prepared(params: ReportParams, periods: list[str] | None = None) -> bool:
@@ -239,6 +240,18 @@ def _fit_in(kernel: ReusedKernel, params: ReportParams):
     return on_purchases
 
 
+def _behaviour_in(kernel: ReusedKernel, params: ReportParams):
+    """The ``on_facts`` of :func:`prepare_data` that asks ``kernel`` to compute the
+    report's behaviour groups from the customer facts just written."""
+    period = Period.parse(params.period).label
+
+    def on_facts(label: str, folder: Path) -> None:
+        if label == period:
+            kernel.request_behaviour(folder, label, params.business_unit)
+
+    return on_facts
+
+
 def run_report(params: ReportParams, notebook: Path | None = None, say: Say = stderr_progress,
                kernel: ReusedKernel | None = None) -> Path:
     """Produce one report and return the folder it was published in. ``kernel`` is the
@@ -251,7 +264,8 @@ def run_report(params: ReportParams, notebook: Path | None = None, say: Say = st
     clear_stale_staging(output_dir)
     # The notebook's kernel starts and imports while the data is prepared; when the data
     # is prepared afresh (so the predictive-CLV fit is unlikely to be cached) it also
-    # imports the models and fits them as soon as the purchase summary is computed.
+    # imports the models and fits them as soon as the purchase summary is computed, then
+    # computes the behaviour groups as soon as the customer facts are.
     kernel = kernel or ReusedKernel()
     try:
         km = kernel.get(str(notebook.parent), hinted=True)
@@ -259,9 +273,10 @@ def run_report(params: ReportParams, notebook: Path | None = None, say: Say = st
         kernel.hint(FIT if fresh else NO_FIT)
         with stage(1, say):
             try:
-                prepared = prepare_data(params, on_purchases=_fit_in(kernel, params))
+                prepared = prepare_data(params, on_purchases=_fit_in(kernel, params),
+                                        on_facts=_behaviour_in(kernel, params))
             finally:
-                kernel.no_fit_request()
+                kernel.no_more_requests()
         final = render_unit(params, prepared.folder, notebook, say, kernel=km)
     except KeyboardInterrupt:
         kernel.kill()
