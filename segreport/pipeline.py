@@ -167,13 +167,24 @@ def keep_behaviour_early(folder: str | Path, period: str, business_unit: str = "
     a notebook kernel started early does this while the KPI panel is being prepared."""
     import pickle
 
+    folder, p = Path(folder), Period.parse(period)
+    _EARLY[_behaviour_key(folder, p, business_unit)] = pickle.dumps(
+        _behaviour_from(folder, p, business_unit), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def keep_behaviour(folder: str | Path, period: str, business_unit: str = "") -> None:
+    """Compute the behaviour groups of ``business_unit`` in ``period`` and keep them in the
+    prepared ``folder`` (unless kept there already), where every report of them reads them:
+    ``segreport run`` does this while the notebook's kernel is still busy with its fit."""
+    folder, p = Path(folder), Period.parse(period)
+    _behaviour_kept(folder, p, business_unit, lambda: _behaviour_from(folder, p, business_unit))
+
+
+def _behaviour_from(folder: Path, p: Period, business_unit: str):
     from segreport.kpis.quarter import behaviour_of
 
-    folder, p = Path(folder), Period.parse(period)
     facts, prev_facts, cohorts, cohort_sizes = _behaviour_inputs(folder, p, business_unit)
-    result = behaviour_of(facts, prev_facts, p, cohorts, cohort_sizes)
-    _EARLY[_behaviour_key(folder, p, business_unit)] = pickle.dumps(
-        result, protocol=pickle.HIGHEST_PROTOCOL)
+    return behaviour_of(facts, prev_facts, p, cohorts, cohort_sizes)
 
 
 def _behaviour_kept(folder: Path, p: Period, business_unit: str, make):
@@ -241,5 +252,5 @@ def load_report(data_dir: str, period: str, business_unit: str = "", columns: di
 
 
 __all__ = ["HISTORY_QUARTERS", "Prepared", "behaviour_files", "check_request",
-           "fit_predicted_clv", "keep_behaviour_early", "load_quarter", "load_report", "prepare",
-           "read_info", "window_quarters"]
+           "fit_predicted_clv", "keep_behaviour", "keep_behaviour_early", "load_quarter",
+           "load_report", "prepare", "read_info", "window_quarters"]

@@ -198,3 +198,27 @@ def test_behaviour_groups_that_fail_in_the_warm_up_are_left_to_the_notebook(tmp_
     (tmp_path / K.BEHAVIOUR_REQUEST_NAME).write_text('{"period": "2026Q3"}')
     K.warm_up(str(hint), wait=5, fit_wait=5)
     assert loads == [1]
+
+
+def test_behaviour_groups_claimed_by_the_starting_process_are_left_to_it(tmp_path, loads, fits,
+                                                                          behaviours):
+    # ``segreport run`` whose preparation ends while the kernel still fits makes the groups
+    # itself (ReusedKernel.claim_behaviour); the kernel, when it gets to them, leaves them
+    hint = tmp_path / "hint"
+    hint.write_text(K.FIT)
+    (tmp_path / K.REQUEST_NAME).write_text("{}")
+    (tmp_path / K.BEHAVIOUR_REQUEST_NAME).write_text('{"period": "2026Q3"}')
+    kernel = K.ReusedKernel()
+    kernel._hint = hint  # as a hinted kernel has it, without a kernel
+    assert kernel.claim_behaviour()
+    K.warm_up(str(hint), wait=5, fit_wait=5)
+    assert behaviours == []
+
+
+def test_only_the_first_claim_of_the_behaviour_groups_counts(tmp_path):
+    kernel = K.ReusedKernel()
+    assert kernel.claim_behaviour()  # a kernel not started hinted computes nothing itself
+    kernel._hint = tmp_path / "hint"
+    assert K.claimed(tmp_path / K.BEHAVIOUR_CLAIM)  # the kernel got to them first
+    assert not kernel.claim_behaviour()
+    assert not K.claimed(tmp_path / K.BEHAVIOUR_CLAIM)

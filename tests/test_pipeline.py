@@ -163,3 +163,19 @@ def test_a_folder_read_from_the_cache_hands_over_no_customer_facts(data):
     seen = {}
     prepare_cached(data, ["2026Q3"], on_facts=seen.__setitem__)
     assert seen == {}
+
+
+def test_behaviour_groups_kept_ahead_in_the_folder_are_read_by_the_report(data, monkeypatch):
+    from segreport import pipeline
+    from segreport.kpis import quarter
+    from segreport.prepared.folder import behaviour_file
+
+    folder = prepare_cached(data, ["2026Q3"]).folder
+    pipeline.keep_behaviour(folder, "2026Q3", "Wholesale")
+    assert (folder / behaviour_file("2026Q3", "Wholesale")).is_file()
+    made = []
+    real = quarter.behaviour_of
+    monkeypatch.setattr(quarter, "behaviour_of", lambda *a: made.append(1) or real(*a))
+    pipeline.keep_behaviour(folder, "2026Q3", "Wholesale")  # kept already: not made again
+    q = pipeline.load_quarter(folder, "2026Q3", "Wholesale", predictive=False)
+    assert made == [] and len(q.behaviour.rfm)

@@ -147,6 +147,19 @@ FIT_WAIT = 3600.0
 the data preparation before it takes minutes on a large business."""
 SUMMARY_NAME, REQUEST_NAME = "purchases.parquet", "fit.json"
 BEHAVIOUR_DIR, BEHAVIOUR_REQUEST_NAME = "behaviour", "behaviour.json"
+BEHAVIOUR_CLAIM = "behaviour.claim"
+"""Made by whichever of the kernel and the process that started it computes the behaviour
+groups first (:func:`claimed`); the other leaves them."""
+
+
+def claimed(path: Path) -> bool:
+    """Whether this process is the first to claim ``path`` (it creates the file; an
+    existing one means another process claimed it)."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return False
+    return True
 
 
 def _wait_for(path: Path, seconds: float) -> bool:
@@ -165,8 +178,10 @@ def warm_up(hint: str, wait: float = HINT_WAIT, fit_wait: float = FIT_WAIT) -> N
     is unlikely to be cached), the models' libraries (~4 s) and the report's own fit, as
     soon as that process has the purchase summary (:meth:`ReusedKernel.request_fit`): the
     fit is kept in the fit cache, where the notebook finds it; then the behaviour groups,
-    as soon as that process has the customer facts (:meth:`ReusedKernel.request_behaviour`):
-    they are kept in the kernel, where the notebook takes them. :data:`NO_FIT` (or no hint
+    once that process has the customer facts (:meth:`ReusedKernel.request_behaviour`)
+    and unless it began them itself (:meth:`ReusedKernel.claim_behaviour`, when its data
+    preparation ends before this fit does): they are kept in the kernel, where the notebook
+    takes them. :data:`NO_FIT` (or no hint
     within ``wait`` seconds) skips all of it."""
     import importlib
 
@@ -193,7 +208,7 @@ def warm_up(hint: str, wait: float = HINT_WAIT, fit_wait: float = FIT_WAIT) -> N
         except Exception:  # noqa: BLE001 - the notebook fits again, and says what failed
             pass
     asked = _request_in(path.with_name(BEHAVIOUR_REQUEST_NAME), fit_wait)
-    if asked:
+    if asked and claimed(path.with_name(BEHAVIOUR_CLAIM)):
         from segreport.pipeline import keep_behaviour_early
 
         try:
@@ -278,6 +293,12 @@ class ReusedKernel:
                 shutil.copyfile(Path(folder) / name, copy / name)
         self._request({"period": period, "business_unit": business_unit},
                       BEHAVIOUR_REQUEST_NAME)
+
+    def claim_behaviour(self) -> bool:
+        """Whether this process may compute the behaviour groups asked for with
+        :meth:`request_behaviour`: False once the kernel has begun them (it claims them
+        when it gets to them, after its fit); claiming them stops it from beginning."""
+        return self._hint is None or claimed(self._hint.with_name(BEHAVIOUR_CLAIM))
 
     def no_more_requests(self) -> None:
         """Tell a kernel waiting for a fit or behaviour request that none will come (the

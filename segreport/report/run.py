@@ -240,16 +240,29 @@ def _fit_in(kernel: ReusedKernel, params: ReportParams):
     return on_purchases
 
 
-def _behaviour_in(kernel: ReusedKernel, params: ReportParams):
+def _behaviour_in(kernel: ReusedKernel, params: ReportParams, handed: list[str]):
     """The ``on_facts`` of :func:`prepare_data` that asks ``kernel`` to compute the
-    report's behaviour groups from the customer facts just written."""
+    report's behaviour groups from the customer facts just written (and notes the period in
+    ``handed``)."""
     period = Period.parse(params.period).label
 
     def on_facts(label: str, folder: Path) -> None:
         if label == period:
+            handed.append(label)
             kernel.request_behaviour(folder, label, params.business_unit)
 
     return on_facts
+
+
+def _keep_behaviour(folder: Path, params: ReportParams) -> None:
+    """The report's behaviour groups made here, while the kernel is still busy with its
+    fit; should they fail, the notebook makes them again and says why."""
+    from segreport.pipeline import keep_behaviour
+
+    try:
+        keep_behaviour(folder, params.period, params.business_unit)
+    except Exception:  # noqa: BLE001 - the notebook reports the failure in its place
+        pass
 
 
 def run_report(params: ReportParams, notebook: Path | None = None, say: Say = stderr_progress,
@@ -273,10 +286,13 @@ def run_report(params: ReportParams, notebook: Path | None = None, say: Say = st
         kernel.hint(FIT if fresh else NO_FIT)
         with stage(1, say):
             try:
+                handed: list[str] = []
                 prepared = prepare_data(params, on_purchases=_fit_in(kernel, params),
-                                        on_facts=_behaviour_in(kernel, params))
+                                        on_facts=_behaviour_in(kernel, params, handed))
             finally:
                 kernel.no_more_requests()
+            if handed and kernel.claim_behaviour():
+                _keep_behaviour(prepared.folder, params)
         final = render_unit(params, prepared.folder, notebook, say, kernel=km)
     except KeyboardInterrupt:
         kernel.kill()
