@@ -94,6 +94,7 @@ def test_a_request_for_the_behaviour_groups_copies_what_they_are_computed_from(t
     kernel = K.ReusedKernel()
     kernel._hint = tmp_path / "hints" / "hint"  # as a hinted kernel has it, without a kernel
     kernel._hint.parent.mkdir()
+    kernel.hint(K.FIT)
     kernel.request_behaviour(folder, "2026Q3", "Retail")
     kernel.request_behaviour(folder, "2026Q2", "Online")  # only the first request counts
     kernel.no_more_requests()  # and it stays
@@ -213,6 +214,19 @@ def test_behaviour_groups_claimed_by_the_starting_process_are_left_to_it(tmp_pat
     assert kernel.claim_behaviour()
     K.warm_up(str(hint), wait=5, fit_wait=5)
     assert behaviours == []
+
+
+def test_a_kernel_not_told_fit_is_handed_nothing(tmp_path):
+    # it reads no request: neither the purchase summary nor the facts are written for it
+    import pandas as pd
+
+    kernel = K.ReusedKernel()
+    kernel._hint = tmp_path / "hint"  # as a hinted kernel has it, without a kernel
+    kernel.hint(K.NO_FIT)
+    (tmp_path / "prepared").mkdir()
+    kernel.request_fit(pd.DataFrame({"customer_id": ["C1"]}), "", 12, 0.1)
+    kernel.request_behaviour(tmp_path / "prepared", "2026Q3", "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hint", "prepared"]
 
 
 def test_only_the_first_claim_of_the_behaviour_groups_counts(tmp_path):

@@ -181,8 +181,7 @@ def warm_up(hint: str, wait: float = HINT_WAIT, fit_wait: float = FIT_WAIT) -> N
     once that process has the customer facts (:meth:`ReusedKernel.request_behaviour`)
     and unless it began them itself (:meth:`ReusedKernel.claim_behaviour`, when its data
     preparation ends before this fit does): they are kept in the kernel, where the notebook
-    takes them. :data:`NO_FIT` (or no hint
-    within ``wait`` seconds) skips all of it."""
+    takes them. :data:`NO_FIT` (or no hint within ``wait`` seconds) skips all of it."""
     import importlib
 
     for module in WARM_UP_MODULES:
@@ -237,6 +236,7 @@ class ReusedKernel:
         self._stack: ExitStack | None = None
         self._km = None
         self._hint: Path | None = None
+        self._told_fit = False
 
     def get(self, cwd: str, warm_up: str = "", hinted: bool = False):
         """The running kernel manager (started in ``cwd`` on first use, running the line
@@ -264,13 +264,19 @@ class ReusedKernel:
         if self._hint is None or self._hint.exists():
             return
         write_file_atomic(self._hint, word.encode())
+        self._told_fit = word == FIT
+
+    def _waits_for_requests(self) -> bool:
+        """Whether the kernel was told :data:`FIT`: only then does it read the requests
+        (and what they hand over is worth writing)."""
+        return self._hint is not None and self._told_fit
 
     def request_fit(self, summary, business_unit: str, clv_horizon_months: int,
                     clv_discount_rate: float) -> None:
         """Ask a kernel told :data:`FIT` to fit the predictive-CLV models of
         ``business_unit`` in the purchase summary ``summary`` (a frame of every unit, as the
         prepared folder holds it) while it waits; only the first request counts."""
-        if self._hint is None or self._hint.with_name(REQUEST_NAME).exists():
+        if not self._waits_for_requests() or self._hint.with_name(REQUEST_NAME).exists():
             return
         summary.to_parquet(self._hint.with_name(SUMMARY_NAME), index=False)
         self._request({"business_unit": business_unit,
@@ -284,7 +290,8 @@ class ReusedKernel:
         only the first request counts."""
         from segreport.pipeline import behaviour_files
 
-        if self._hint is None or self._hint.with_name(BEHAVIOUR_REQUEST_NAME).exists():
+        if not self._waits_for_requests() \
+                or self._hint.with_name(BEHAVIOUR_REQUEST_NAME).exists():
             return
         copy = self._hint.with_name(BEHAVIOUR_DIR)
         copy.mkdir(exist_ok=True)
@@ -332,6 +339,7 @@ class ReusedKernel:
     def _forget(self) -> None:
         self._km = None
         self._hint = None
+        self._told_fit = False
         if self._stack is not None:
             self._stack.close()
             self._stack = None
